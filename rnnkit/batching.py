@@ -96,25 +96,29 @@ def sequential_batches(
     num_steps: int,
     *,
     rng: int | np.random.Generator = 0,
+    offset: int | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(X, Y)`` minibatches of shape ``(B, T)`` that continue each other.
 
-    After a random offset, the corpus is split into ``B`` equal contiguous
-    streams; minibatch ``i`` holds steps ``[i*T, (i+1)*T)`` of every stream, so
-    ``X_{i+1}[b, 0]`` follows ``X_i[b, T-1]`` in the corpus.
+    After an offset (random in ``[0, T)`` unless ``offset`` is given), the
+    corpus is split into ``B`` equal contiguous streams of
+    ``(N - offset - 1) // B`` tokens; minibatch ``i`` holds steps
+    ``[i*T, (i+1)*T)`` of every stream, so ``X_{i+1}[b, 0]`` follows
+    ``X_i[b, T-1]`` in the corpus. A last, shorter window is dropped.
     """
     arr = as_ids(ids)
     _check_sizes(arr.size, batch_size, num_steps)
-    g = _rng(rng)
-    offset = int(g.integers(0, num_steps))
+    if offset is None:
+        offset = int(_rng(rng).integers(0, num_steps))
+        if (arr.size - offset - 1) // batch_size < num_steps:
+            offset = 0  # a random offset must not make a short corpus unusable
+    elif isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or not 0 <= offset < arr.size - 1:
+        raise ValueError(f"offset must be an int in [0, {arr.size - 1}); got {offset!r}")
     usable = ((arr.size - offset - 1) // batch_size) * batch_size
-    if usable // batch_size < num_steps:
-        offset = 0
-        usable = ((arr.size - 1) // batch_size) * batch_size
     if usable // batch_size < num_steps:
         raise ValueError(
             f"batch_size={batch_size} × num_steps={num_steps} needs at least "
-            f"{batch_size * num_steps + 1} tokens; the corpus has {arr.size}"
+            f"{batch_size * num_steps + 1} tokens after offset {offset}; the corpus has {arr.size}"
         )
     Xs = arr[offset : offset + usable].reshape(batch_size, -1)
     Ys = arr[offset + 1 : offset + 1 + usable].reshape(batch_size, -1)

@@ -1,0 +1,47 @@
+# The course companion's entry points. Every target sets up .venv itself first.
+#   make book   – set up, then build the HTML book into _build/html   (the main job)
+#   make test   – set up, then run every test: unit, nbval over all notebooks, grading round trip
+#   make lab    – set up, copy student exercises into my-work/ (never overwriting), open JupyterLab
+#   make grade  – instructors: autograde exercises/submitted/ and export grades.csv
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup book test lab release grade bench clean
+
+setup: $(STAMP)
+
+# pip resolves against constraints.txt (the versions this book was last built with),
+# so a rebuild next month installs the same packages. torch is pinned to the CPU 2.13.0 wheel.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[book,test,lab]'
+	touch $(STAMP)
+
+# Student copies of the exercises, generated from exercises/source by nbgrader.
+release: setup
+	cd exercises && ../$(BIN)/python -m rnnkit.course release
+
+book: release
+	rm -rf _build/html _build/jupyter_execute
+	OMP_NUM_THREADS=1 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "Book built: open _build/html/index.html"
+
+test: setup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
+
+lab: release
+	cd exercises && ../$(BIN)/python -m rnnkit.course start-work --dest ../my-work
+	$(BIN)/jupyter lab --notebook-dir=.
+
+grade: setup
+	cd exercises && ../$(BIN)/python -m rnnkit.course grade
+
+bench: setup
+	$(BIN)/python benchmarks/bench_charlm.py
+	$(BIN)/python benchmarks/bench_numpy_bptt.py
+
+clean:
+	rm -rf _build exercises/release exercises/autograded exercises/feedback

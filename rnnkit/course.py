@@ -1,0 +1,199 @@
+"""Course tooling around nbgrader: release exercises, start work, grade hand-ins.
+
+nbgrader does the real work (clearing solutions, hiding tests, autograding,
+exporting the gradebook); this module only runs it over every assignment and
+adds the two safety checks the course promises:
+
+* a student's copy in ``my-work/`` is **never overwritten** (``start-work``
+  copies a notebook only when the destination does not exist yet);
+* a malformed hand-in (missing notebook, not valid JSON, not a notebook) is
+  reported by name *before* grading, instead of silently scoring zero.
+
+Run from the ``exercises/`` folder (where ``nbgrader_config.py`` lives)::
+
+    python -m rnnkit.course release
+    python -m rnnkit.course start-work --dest ../my-work
+    python -m rnnkit.course grade
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = [
+    "assignments",
+    "release",
+    "start_work",
+    "check_submissions",
+    "grade",
+    "read_grades",
+    "SubmissionError",
+]
+
+
+class SubmissionError(ValueError):
+    """A hand-in that cannot be graded, with the reason in the message."""
+
+
+def _nbgrader(course_dir: Path, *args: str) -> None:
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    # nbgrader calls the `alembic` script of its own environment: put that on PATH
+    # even when the virtual environment is not activated.
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    subprocess.run(cmd, cwd=course_dir, check=True, env=env)
+
+
+def assignments(course_dir: str | Path = ".") -> list[str]:
+    """Names of the assignments in ``<course_dir>/source``, sorted."""
+    src = Path(course_dir) / "source"
+    if not src.is_dir():
+        raise FileNotFoundError(
+            f"no {src}/ folder; run this from the exercises/ folder (it holds nbgrader_config.py)"
+        )
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def release(course_dir: str | Path = ".") -> list[Path]:
+    """Generate the student version of every assignment into ``release/``.
+
+    ``release/`` is generated output (solutions removed, hidden tests stripped);
+    it is rebuilt from ``source/`` each time and is never a place to work in.
+    """
+    course = Path(course_dir).resolve()
+    out = []
+    for name in assignments(course):
+        _nbgrader(course, "generate_assignment", name, "--force", "--log-level=WARN")
+        out.extend(sorted((course / "release" / name).glob("*.ipynb")))
+    return out
+
+
+def start_work(course_dir: str | Path = ".", dest: str | Path = "../my-work") -> dict[str, list[Path]]:
+    """Copy each released notebook to ``dest/<assignment>/`` unless a copy exists.
+
+    Returns ``{"copied": [...], "kept": [...]}``; an existing file is never
+    touched, so a student's answers survive every ``make lab``.
+    """
+    course = Path(course_dir).resolve()
+    target = Path(dest)
+    if not target.is_absolute():
+        target = (course / target).resolve()
+    copied: list[Path] = []
+    kept: list[Path] = []
+    for nb in sorted((course / "release").glob("*/*.ipynb")):
+        to = target / nb.parent.name / nb.name
+        if to.exists():
+            kept.append(to)
+            continue
+        to.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(nb, to)
+        copied.append(to)
+    if not copied and not kept:
+        raise FileNotFoundError(f"no released notebooks in {course / 'release'}; run `make release` first")
+    return {"copied": copied, "kept": kept}
+
+
+def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
+    """Validate ``submitted/<student>/<assignment>/`` before grading.
+
+    Every submitted assignment must contain each notebook its released version
+    has, and each must be a readable Jupyter notebook. Returns the
+    ``(student, assignment)`` pairs found; raises :class:`SubmissionError`
+    listing every problem otherwise.
+    """
+    import nbformat
+
+    course = Path(course_dir).resolve()
+    known = set(assignments(course))
+    sub_root = course / "submitted"
+    if not sub_root.is_dir():
+        raise SubmissionError(f"no submissions: {sub_root} does not exist (expected submitted/<student>/<assignment>/)")
+    problems: list[str] = []
+    found: list[tuple[str, str]] = []
+    for student in sorted(p for p in sub_root.iterdir() if p.is_dir()):
+        for adir in sorted(p for p in student.iterdir() if p.is_dir()):
+            if adir.name not in known:
+                problems.append(f"{student.name}: unknown assignment folder {adir.name!r}; expected one of {sorted(known)}")
+                continue
+            found.append((student.name, adir.name))
+            for nb in sorted((course / "source" / adir.name).glob("*.ipynb")):
+                sub = adir / nb.name
+                if not sub.exists():
+                    problems.append(f"{student.name}/{adir.name}: missing {nb.name} (the notebook must keep its name)")
+                    continue
+                try:
+                    nbformat.read(sub, as_version=4)
+                except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError) as err:
+                    problems.append(f"{student.name}/{adir.name}/{nb.name}: not a readable notebook ({err})")
+                except Exception as err:  # nbformat raises several types for a broken notebook
+                    problems.append(f"{student.name}/{adir.name}/{nb.name}: not a valid notebook ({type(err).__name__}: {err})")
+    if problems:
+        raise SubmissionError("cannot grade these submissions:\n  " + "\n  ".join(problems))
+    if not found:
+        raise SubmissionError(f"no submissions found under {sub_root} (expected submitted/<student>/<assignment>/)")
+    return found
+
+
+def grade(course_dir: str | Path = ".", csv_path: str | Path = "grades.csv") -> Path:
+    """Autograde every submission with nbgrader and export the gradebook to CSV."""
+    course = Path(course_dir).resolve()
+    check_submissions(course)
+    for name in assignments(course):
+        if any((course / "submitted").glob(f"*/{name}")):
+            _nbgrader(course, "autograde", name, "--force", "--log-level=WARN")
+    out = Path(csv_path)
+    if not out.is_absolute():
+        out = course / out
+    _nbgrader(course, "export", f"--to={out}", "--log-level=WARN")
+    return out
+
+
+def read_grades(csv_path: str | Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """``{(student, assignment): (score, max_score)}`` from nbgrader's CSV export."""
+    rows: dict[tuple[str, str], tuple[float, float]] = {}
+    with open(csv_path, newline="") as f:
+        for row in csv.DictReader(f):
+            rows[(row["student_id"], row["assignment"])] = (float(row["score"]), float(row["max_score"]))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rnnkit.course", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("release", help="generate student notebooks into release/")
+    sw = sub.add_parser("start-work", help="copy released notebooks to a work folder, never overwriting")
+    sw.add_argument("--dest", default="../my-work")
+    sw.add_argument("--course-dir", default=".")
+    g = sub.add_parser("grade", help="autograde submitted/ and export grades.csv")
+    g.add_argument("--csv", default="grades.csv")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "release":
+            for nb in release("."):
+                print(f"released {nb}")
+        elif args.cmd == "start-work":
+            result = start_work(args.course_dir, args.dest)
+            for p in result["copied"]:
+                print(f"copied  {p}")
+            for p in result["kept"]:
+                print(f"kept    {p} (already there: your work is not overwritten)")
+        elif args.cmd == "grade":
+            out = grade(".", args.csv)
+            for (student, assignment), (score, mx) in sorted(read_grades(out).items()):
+                print(f"{student:20s} {assignment:28s} {score:5.1f} / {mx:.1f}")
+            print(f"gradebook exported to {out}")
+    except (SubmissionError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

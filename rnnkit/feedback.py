@@ -1,0 +1,99 @@
+"""Feedback for exercises: checks that say *what* is wrong, not just "wrong".
+
+The visible tests of the graded notebooks call these. Each raises
+``AssertionError`` with a message a student can act on, e.g.
+``h_t has shape (4, 3), expected (2, 3)`` or
+``dW_hh is wrong (max error 0.31); dW_xh is right: check the recurrent term``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_array", "check_equal", "check_grads"]
+
+
+def _fmt(v: Any) -> str:
+    return np.array2string(np.asarray(v), precision=4, threshold=20) if isinstance(v, np.ndarray) else repr(v)
+
+
+def check_equal(name: str, got: Any, expected: Any) -> None:
+    """Exact comparison of plain values (ints, strings, lists), naming the first difference."""
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
+        if len(got) != len(expected):
+            raise AssertionError(f"{name} has length {len(got)}, expected {len(expected)}")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if g != e:
+                raise AssertionError(f"{name}[{i}] is {g!r}, expected {e!r}")
+        return
+    if got != expected:
+        raise AssertionError(f"{name} is {_fmt(got)}, expected {_fmt(expected)}")
+
+
+def check_array(name: str, got: Any, expected: Any, *, atol: float = 1e-8, rtol: float = 1e-6) -> None:
+    """Compare an array with its expected value: type, shape, then values.
+
+    Integers must match exactly; floats within ``atol + rtol * |expected|``.
+    """
+    exp = np.asarray(expected)
+    if got is None:
+        raise AssertionError(f"{name} is None; did you forget to return it?")
+    try:
+        arr = np.asarray(got)
+    except Exception as err:  # e.g. ragged lists
+        raise AssertionError(f"{name} could not be read as an array ({err})") from None
+    if arr.shape != exp.shape:
+        raise AssertionError(f"{name} has shape {arr.shape}, expected {exp.shape}")
+    if np.issubdtype(exp.dtype, np.integer):
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise AssertionError(f"{name} has dtype {arr.dtype}, expected integers")
+        bad = np.argwhere(arr != exp)
+        if bad.size:
+            i = tuple(int(k) for k in bad[0])
+            raise AssertionError(f"{name}{list(i)} is {arr[i]}, expected {exp[i]} ({len(bad)} entries differ)")
+        return
+    if not np.all(np.isfinite(arr)):
+        raise AssertionError(f"{name} contains NaN or inf")
+    err = np.abs(arr.astype(float) - exp)
+    tol = atol + rtol * np.abs(exp)
+    if np.any(err > tol):
+        i = tuple(int(k) for k in np.unravel_index(np.argmax(err - tol), err.shape))
+        raise AssertionError(
+            f"{name} is wrong: max error {err.max():.3g}; e.g. {name}{list(i)} is {arr[i]:.6g}, expected {exp[i]:.6g}"
+        )
+
+
+def check_grads(
+    got: Mapping[str, Any], expected: Mapping[str, Any], *, atol: float = 1e-8, rtol: float = 1e-6,
+    hints: Mapping[str, str] | None = None,
+) -> None:
+    """Check several gradients at once and name which are right and which wrong.
+
+    ``hints`` maps a gradient's name to advice shown when only it is wrong,
+    e.g. ``{"dW_hh": "check the recurrent term"}``.
+    """
+    wrong: list[str] = []
+    right: list[str] = []
+    details: list[str] = []
+    for key in expected:
+        if key not in got:
+            wrong.append(key)
+            details.append(f"{key} is missing")
+            continue
+        try:
+            check_array(key, got[key], expected[key], atol=atol, rtol=rtol)
+            right.append(key)
+        except AssertionError as err:
+            wrong.append(key)
+            details.append(str(err))
+    if wrong:
+        msg = f"{', '.join(wrong)} wrong"
+        if right:
+            msg += f"; {', '.join(right)} right"
+        advice = [hints[k] for k in wrong if hints and k in hints]
+        if advice:
+            msg += ": " + "; ".join(advice)
+        raise AssertionError(msg + "\n" + "\n".join(details))
