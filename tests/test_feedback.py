@@ -1,0 +1,45 @@
+"""rnnkit.feedback: messages that say what is wrong."""
+
+import numpy as np
+import pytest
+
+from rnnkit.feedback import check_array, check_equal, check_grads
+
+
+def test_shape_message():
+    with pytest.raises(AssertionError, match=r"h_t has shape \(4, 3\), expected \(2, 3\)"):
+        check_array("h_t", np.zeros((4, 3)), np.zeros((2, 3)))
+
+
+def test_value_messages():
+    check_array("x", np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
+    with pytest.raises(AssertionError, match=r"x is wrong: max error 0.5; e.g. x\[1\] is 2.5, expected 2"):
+        check_array("x", np.array([1.0, 2.5]), np.array([1.0, 2.0]))
+    with pytest.raises(AssertionError, match=r"ids\[0, 1\] is 5, expected 7"):
+        check_array("ids", np.array([[1, 5]]), np.array([[1, 7]]))
+    with pytest.raises(AssertionError, match="expected integers"):
+        check_array("ids", np.array([1.0]), np.array([1]))
+    with pytest.raises(AssertionError, match="NaN or inf"):
+        check_array("x", np.array([np.nan]), np.array([1.0]))
+    with pytest.raises(AssertionError, match="forget to return"):
+        check_array("x", None, np.array([1.0]))
+
+
+def test_check_equal():
+    check_equal("v", [1, 2], [1, 2])
+    with pytest.raises(AssertionError, match=r"v\[1\] is 3, expected 2"):
+        check_equal("v", [1, 3], [1, 2])
+    with pytest.raises(AssertionError, match="v has length 1, expected 2"):
+        check_equal("v", [1], [1, 2])
+    with pytest.raises(AssertionError, match="n is 3, expected 4"):
+        check_equal("n", 3, 4)
+
+
+def test_check_grads_names_the_failing_term():
+    exp = {"dW_xh": np.ones(2), "dW_hh": np.ones(2)}
+    got = {"dW_xh": np.ones(2), "dW_hh": np.zeros(2)}
+    with pytest.raises(AssertionError, match="dW_hh wrong; dW_xh right: check the recurrent term"):
+        check_grads(got, exp, hints={"dW_hh": "check the recurrent term"})
+    with pytest.raises(AssertionError, match="dW_hh is missing"):
+        check_grads({"dW_xh": np.ones(2)}, exp)
+    check_grads(exp, exp)
