@@ -3,12 +3,13 @@
 #   make test   – set up, then run every test: unit, nbval over all notebooks, grading round trip
 #   make lab    – set up, copy student exercises into my-work/ (never overwriting), open JupyterLab
 #   make grade  – instructors: autograde exercises/submitted/ and export grades.csv
+#   make check-book – after `make book`: open every page in headless Chromium, fail on any network request
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup book test lab release grade bench clean
+.PHONY: setup book check-book test lab release grade bench clean
 
 setup: $(STAMP)
 
@@ -28,6 +29,12 @@ book: release
 	rm -rf _build/html _build/jupyter_execute
 	OMP_NUM_THREADS=1 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Book built: open _build/html/index.html"
+
+# Open every built page in headless Chromium (Debian's, no browser download): no request
+# may leave the machine, maths must be typeset, images must load. Screenshots in _build/shots.
+check-book:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
+	$(BIN)/python tools/check_book.py --html _build/html --screenshots _build/shots
 
 test: setup
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
