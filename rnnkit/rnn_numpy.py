@@ -1,0 +1,426 @@
+"""A vanilla RNN language model written out in numpy: forward, loss and BPTT.
+
+The model, with the names the book uses (time-major, batch ``B``)::
+
+    h_t = phi(x_t W_xh^T + h_{t-1} W_hh^T + b_h)      # (B, h), phi = tanh or relu
+    o_t = h_t W_ho^T + b_o                             # (B, V) logits
+    L   = mean over valid (t, b) of -log softmax(o_t)[y_t]
+
+Parameters live in a dict with the torch layouts, so weights copy straight into
+``nn.RNN`` (``weight_ih_l0 = W_xh``, ``weight_hh_l0 = W_hh``, ``bias_ih_l0 =
+b_h``, ``bias_hh_l0 = 0``) and ``nn.Linear(h, V)`` (``weight = W_ho``, ``bias =
+b_o``)::
+
+    W_xh (h, d)   W_hh (h, h)   b_h (h,)   W_ho (V, h)   b_o (V,)
+
+As in CS231n's ``rnn_layers.py``, each piece has a step function and a sequence
+function that loops over time reusing the step; every forward returns a cache
+that its backward consumes.
+
+Truncated BPTT: to carry the state across windows, pass the ``h_T`` returned by
+:func:`lm_loss_and_grads` (or ``H[-1]``) as the next window's ``h0``. In numpy no
+gradient can flow back through it: the next window treats ``h0`` as a constant
+input, which is exactly what ``h.detach()`` does in torch.
+
+Reading order: data (one-hot), parameters, forward, loss, backward, all together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnkit.shapes import (
+    check_choice,
+    check_float_array,
+    check_int_array,
+    check_ndim_shape,
+    check_positive_int,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "one_hot",
+    "init_params",
+    "param_count",
+    "param_shapes",
+    "rnn_step_forward",
+    "rnn_forward",
+    "output_forward",
+    "softmax_cross_entropy",
+    "output_backward",
+    "rnn_step_backward",
+    "rnn_backward",
+    "lm_loss_and_grads",
+]
+
+ACTIVATIONS = ("tanh", "relu")
+PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_ho", "b_o")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def one_hot(ids: np.ndarray, V: int, *, dtype=np.float64) -> np.ndarray:
+    """One-hot encode token ids: ``(T, B)`` ints -> ``(T, B, V)`` floats.
+
+    Any shape of ``ids`` works; ``V`` is appended as the last axis. Raises
+    ``ValueError`` if an id lies outside ``[0, V)``.
+    """
+    check_int_array("ids", ids)
+    V = check_positive_int("V", V)
+    _check_ids_in_range("ids", ids, V)
+    out = np.zeros(ids.shape + (V,), dtype=dtype)
+    np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
+    return out
+
+
+def _check_ids_in_range(name: str, ids: np.ndarray, V: int) -> None:
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        bad = ids[(ids < 0) | (ids >= V)]
+        raise ValueError(f"{name} must be token ids in [0, V={V}); found {int(bad[0])} ({bad.size} out of range)")
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+def init_params(
+    d: int,
+    h: int,
+    V: int,
+    *,
+    rng: np.random.Generator | int = 0,
+    scale: float | None = None,
+    dtype=np.float64,
+) -> dict[str, np.ndarray]:
+    """Initial parameters ``{W_xh (h, d), W_hh (h, h), b_h (h,), W_ho (V, h), b_o (V,)}``.
+
+    ``scale=None`` (default) follows torch: every entry, biases included, is drawn
+    from ``Uniform(-1/sqrt(h), 1/sqrt(h))``, which is what ``nn.RNN(d, h)`` and
+    ``nn.Linear(h, V)`` do. A number ``scale`` follows min-char-rnn instead:
+    weights ``~ Normal(0, scale**2)`` (Karpathy uses 0.01) and zero biases.
+
+    ``rng`` is a ``np.random.Generator`` or an int seed; the same seed gives the
+    same parameters.
+    """
+    d, h, V = (check_positive_int(n, v) for n, v in (("d", d), ("h", h), ("V", V)))
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype must be a floating-point dtype; got {np.dtype(dtype)}")
+    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    shapes = {"W_xh": (h, d), "W_hh": (h, h), "b_h": (h,), "W_ho": (V, h), "b_o": (V,)}
+    if scale is None:
+        bound = 1.0 / np.sqrt(h)
+        return {k: g.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()}
+    if not np.isfinite(scale) or scale < 0:
+        raise ValueError(f"scale must be a finite number >= 0 (the weights' std) or None; got {scale}")
+    return {
+        k: (g.normal(0.0, scale, s) if k.startswith("W") else np.zeros(s)).astype(dtype)
+        for k, s in shapes.items()
+    }
+
+
+def param_count(d: int, h: int, V: int) -> int:
+    """Number of scalars in the parameters: ``h*d + h*h + h + V*h + V = h*(d+h+V+1) + V``.
+
+    ``nn.RNN`` holds ``h`` more (its second bias ``bias_hh_l0``, redundant with
+    ``bias_ih_l0``, which we do not keep).
+    """
+    d, h, V = (check_positive_int(n, v) for n, v in (("d", d), ("h", h), ("V", V)))
+    return h * (d + h + V + 1) + V
+
+
+def param_shapes(params: dict[str, np.ndarray]) -> tuple[int, int, int]:
+    """Validate a parameter dict and return its sizes ``(d, h, V)``."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}; got {type(params).__name__}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"params must have keys {PARAM_NAMES}; missing {missing}")
+    d, h = _check_rnn_weights(params["W_xh"], params["W_hh"], params["b_h"])
+    V = _check_output_weights(params["W_ho"], params["b_o"], h)
+    return d, h, V
+
+
+def _check_rnn_weights(W_xh, W_hh, b_h) -> tuple[int, int]:
+    check_ndim_shape("W_xh", check_float_array("W_xh", W_xh), (None, None), dims=("h", "d"))
+    h, d = W_xh.shape
+    check_ndim_shape("W_hh", check_float_array("W_hh", W_hh), (h, h), dims=("h", "h"))
+    check_ndim_shape("b_h", check_float_array("b_h", b_h), (h,), dims=("h",))
+    return d, h
+
+
+def _check_output_weights(W_ho, b_o, h: int) -> int:
+    check_ndim_shape("W_ho", check_float_array("W_ho", W_ho), (None, h), dims=("V", "h"))
+    V = W_ho.shape[0]
+    check_ndim_shape("b_o", check_float_array("b_o", b_o), (V,), dims=("V",))
+    return V
+
+
+# ----------------------------------------------------------------------------- forward
+
+
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation: str = "tanh"):
+    """One time step: ``h_t = phi(x_t W_xh^T + h_prev W_hh^T + b_h)``.
+
+    Args:
+        x_t: ``(B, d)`` inputs at step t.
+        h_prev: ``(B, h)`` hidden state from step t-1.
+        W_xh: ``(h, d)``; W_hh: ``(h, h)``; b_h: ``(h,)``.
+        activation: ``"tanh"`` or ``"relu"``.
+
+    Returns:
+        ``(h_t, cache)``: ``h_t`` of shape ``(B, h)`` and the cache for
+        :func:`rnn_step_backward`.
+    """
+    d, h = _check_rnn_weights(W_xh, W_hh, b_h)
+    check_ndim_shape("x_t", check_float_array("x_t", x_t), (None, d), dims=("B", "d"))
+    B = x_t.shape[0]
+    check_ndim_shape("h_prev", check_float_array("h_prev", h_prev), (B, h), dims=("B", "h"))
+    check_choice("activation", activation, ACTIVATIONS)
+    return _step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation)
+
+
+def _step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation):
+    a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h  # (B, h) pre-activation
+    # phi in place: a_t is a fresh array, so it can become h_t without another allocation.
+    h_t = np.tanh(a_t, out=a_t) if activation == "tanh" else np.maximum(a_t, 0.0, out=a_t)
+    # phi'(a_t) is a function of h_t for both activations, so a_t need not be kept.
+    return h_t, (x_t, h_prev, h_t, W_xh, W_hh, activation)
+
+
+def rnn_forward(x, h0, W_xh, W_hh, b_h, activation: str = "tanh"):
+    """Run the RNN over a sequence, reusing the step function.
+
+    Args:
+        x: ``(T, B, d)`` inputs, T >= 1 (for one sequence use ``x[:, None, :]``).
+        h0: ``(B, h)`` initial hidden state (zeros for a fresh start).
+        W_xh: ``(h, d)``; W_hh: ``(h, h)``; b_h: ``(h,)``.
+        activation: ``"tanh"`` or ``"relu"``.
+
+    Returns:
+        ``(H, cache)``: ``H[t] = h_t`` of shape ``(T, B, h)`` (``h0`` is not
+        included) and the cache for :func:`rnn_backward`.
+    """
+    d, h = _check_rnn_weights(W_xh, W_hh, b_h)
+    check_float_array("x", x)
+    check_ndim_shape("x", x, (None, None, d), dims=("T", "B", "d"),
+                     hint="for a single sequence add a batch axis: x[:, None, :]" if x.ndim == 2 else None)
+    T, B, _ = x.shape
+    if T == 0:
+        raise ValueError("x must hold at least one time step (T >= 1); got T=0")
+    check_ndim_shape("h0", check_float_array("h0", h0), (B, h), dims=("B", "h"))
+    check_choice("activation", activation, ACTIVATIONS)
+
+    H = np.empty((T, B, h), dtype=np.result_type(x, h0, W_xh, W_hh, b_h))
+    steps = []
+    h_t = h0
+    for t in range(T):
+        h_t, step_cache = _step_forward(x[t], h_t, W_xh, W_hh, b_h, activation)
+        H[t] = h_t
+        steps.append(step_cache)
+    return H, {"steps": steps, "shape": (T, B, d, h)}
+
+
+def output_forward(H, W_ho, b_o):
+    """Logits for every step: ``O[t] = H[t] W_ho^T + b_o``.
+
+    Args:
+        H: ``(T, B, h)`` hidden states; W_ho: ``(V, h)``; b_o: ``(V,)``.
+
+    Returns:
+        ``(O, cache)`` with ``O`` of shape ``(T, B, V)``.
+    """
+    check_ndim_shape("W_ho", check_float_array("W_ho", W_ho), (None, None), dims=("V", "h"))
+    V, h = W_ho.shape
+    _check_output_weights(W_ho, b_o, h)
+    check_ndim_shape("H", check_float_array("H", H), (None, None, h), dims=("T", "B", "h"))
+    T, B, _ = H.shape
+    O = (H.reshape(T * B, h) @ W_ho.T + b_o).reshape(T, B, V)  # (T, B, V); one (T*B, h) matmul
+    return O, (H, W_ho)
+
+
+# ----------------------------------------------------------------------------- loss
+
+
+def softmax_cross_entropy(O, Y, mask=None):
+    """Mean cross-entropy of softmax(O) against target ids, and its gradient.
+
+    Args:
+        O: ``(T, B, V)`` logits.
+        Y: ``(T, B)`` integer targets, every one in ``[0, V)`` (padded
+            positions too: fill them with any valid id and mask them out).
+        mask: optional ``(T, B)`` of bools or 0/1; only positions with
+            ``mask != 0`` count. At least one must.
+
+    Returns:
+        ``(loss, dO)``: ``loss`` (a float) is the mean of ``-log p[t, b, Y[t, b]]``
+        over the valid positions; ``dO = dloss/dO`` has shape ``(T, B, V)`` and is
+        ``(softmax(O) - onehot(Y)) / n_valid`` at valid positions, 0 elsewhere.
+    """
+    check_float_array("O", O)
+    check_ndim_shape("O", O, (None, None, None), dims=("T", "B", "V"))
+    T, B, V = O.shape
+    check_ndim_shape("Y", check_int_array("Y", Y), (T, B), dims=("T", "B"))
+    _check_ids_in_range("Y", Y, V)
+    if mask is None:
+        w = np.ones((T, B), dtype=O.dtype)
+    else:
+        check_ndim_shape("mask", mask, (T, B), dims=("T", "B"))
+        if mask.dtype != bool and not np.isin(mask, (0, 1)).all():
+            raise ValueError("mask must hold bools or 0/1 values")
+        w = mask.astype(O.dtype)
+    n_valid = w.sum()
+    if n_valid == 0:
+        raise ValueError("mask selects no position; the mean loss over zero positions is undefined")
+
+    shifted = O - O.max(axis=-1, keepdims=True)                                      # (T, B, V)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))             # log softmax
+    nll = -np.take_along_axis(logp, Y[..., None], axis=-1)[..., 0]                   # (T, B)
+    loss = float((nll * w).sum() / n_valid)
+
+    dO = np.exp(logp)                                                                # softmax
+    np.put_along_axis(dO, Y[..., None], np.take_along_axis(dO, Y[..., None], axis=-1) - 1.0, axis=-1)
+    dO *= (w / n_valid)[..., None]
+    return loss, dO
+
+
+# ----------------------------------------------------------------------------- backward
+
+
+def output_backward(dO, cache):
+    """Backward of :func:`output_forward`.
+
+    Args:
+        dO: ``(T, B, V)`` upstream gradient on the logits.
+        cache: from :func:`output_forward`.
+
+    Returns:
+        ``(dH (T, B, h), dW_ho (V, h), db_o (V,))``.
+    """
+    H, W_ho = cache
+    T, B, h = H.shape
+    V = W_ho.shape[0]
+    check_ndim_shape("dO", check_float_array("dO", dO), (T, B, V), dims=("T", "B", "V"))
+    dO2, H2 = dO.reshape(T * B, V), H.reshape(T * B, h)  # every (t, b) position as one row
+    dH = (dO2 @ W_ho).reshape(T, B, h)               # (T, B, h)
+    dW_ho = dO2.T @ H2                               # (V, h): sum over t and b, W_ho is shared
+    db_o = dO2.sum(axis=0)                           # (V,)
+    return dH, dW_ho, db_o
+
+
+def rnn_step_backward(dh_t, cache):
+    """Backward of one step: from ``dL/dh_t`` to the step's inputs and weights.
+
+    Args:
+        dh_t: ``(B, h)`` total gradient of the loss with respect to ``h_t``.
+        cache: from :func:`rnn_step_forward`.
+
+    Returns:
+        ``(dx_t (B, d), dh_prev (B, h), dW_xh (h, d), dW_hh (h, h), db_h (h,))``,
+        the parameter gradients being this step's contribution only.
+    """
+    h_t = cache[2]
+    check_ndim_shape("dh_t", check_float_array("dh_t", dh_t), h_t.shape, dims=("B", "h"))
+    return _step_backward(dh_t, cache)
+
+
+def _step_backward(dh_t, cache):
+    x_t, h_prev, h_t, W_xh, W_hh, activation = cache
+    # da_t = dh_t * phi'(a_t):  tanh' = 1 - h_t^2,  relu' = [h_t > 0]
+    da = dh_t * (1.0 - h_t * h_t) if activation == "tanh" else dh_t * (h_t > 0)  # (B, h)
+    dx_t = da @ W_xh                                 # (B, d)
+    dh_prev = da @ W_hh                              # (B, h)
+    dW_xh = da.T @ x_t                               # (h, d)
+    dW_hh = da.T @ h_prev                            # (h, h)
+    db_h = da.sum(axis=0)                            # (h,)
+    return dx_t, dh_prev, dW_xh, dW_hh, db_h
+
+
+def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.ndarray]:
+    """Backpropagation through time over a whole sequence.
+
+    Args:
+        dH: ``(T, B, h)`` upstream gradient on every ``h_t`` (``dH[t] =
+            dL/dh_t`` through the output at step t only, not through later
+            steps), e.g. the ``dH`` of :func:`output_backward`.
+        cache: from :func:`rnn_forward`.
+        return_per_step: also return what each step contributed.
+
+    Returns:
+        dict with ``dx (T, B, d)``, ``dh0 (B, h)``, ``dW_xh (h, d)``,
+        ``dW_hh (h, h)``, ``db_h (h,)``. With ``return_per_step``, also
+        ``dW_hh_per_step (T, h, h)`` (step t's term; they sum to ``dW_hh``)
+        and ``dh_norms (T,)``, the Frobenius norm over the batch of the total
+        ``dL/dh_t``, the quantity that vanishes or explodes going back in time.
+    """
+    steps = cache["steps"]
+    T, B, d, h = cache["shape"]
+    check_ndim_shape("dH", check_float_array("dH", dH), (T, B, h), dims=("T", "B", "h"))
+    dtype = np.result_type(dH, steps[0][2])
+    dx = np.empty((T, B, d), dtype=dtype)
+    dW_xh = np.zeros((h, d), dtype=dtype)
+    dW_hh = np.zeros((h, h), dtype=dtype)
+    db_h = np.zeros(h, dtype=dtype)
+    if return_per_step:
+        dW_hh_per_step = np.empty((T, h, h), dtype=dtype)
+        dh_norms = np.empty(T, dtype=dtype)
+
+    dh_next = np.zeros((B, h), dtype=dtype)  # dL/dh_{t+1} through h_{t+1}; nothing after step T-1
+    for t in reversed(range(T)):
+        # dL/dh_t = dL_t/dh_t (direct, via the output at t) + dL/dh_{t+1} · dh_{t+1}/dh_t (via the future)
+        #         = dH[t]                                   + dh_next
+        dh_t = dH[t] + dh_next
+        dx[t], dh_next, dW_xh_t, dW_hh_t, db_h_t = _step_backward(dh_t, steps[t])
+        # The same W_xh, W_hh, b_h are used at every step, so their gradients add up over t.
+        dW_xh += dW_xh_t
+        dW_hh += dW_hh_t
+        db_h += db_h_t
+        if return_per_step:
+            dW_hh_per_step[t] = dW_hh_t
+            dh_norms[t] = np.linalg.norm(dh_t)
+    grads = {"dx": dx, "dh0": dh_next, "dW_xh": dW_xh, "dW_hh": dW_hh, "db_h": db_h}
+    if return_per_step:
+        grads["dW_hh_per_step"] = dW_hh_per_step
+        grads["dh_norms"] = dh_norms
+    return grads
+
+
+# ----------------------------------------------------------------------------- all together
+
+
+def lm_loss_and_grads(params, X_ids, Y_ids, h0=None, activation: str = "tanh", *, mask=None):
+    """Loss and gradients of the RNN language model on one ``(T, B)`` window of ids.
+
+    One-hot inputs (so ``d`` must equal ``V``), :func:`rnn_forward`,
+    :func:`output_forward`, :func:`softmax_cross_entropy`, then the backward passes.
+
+    Args:
+        params: dict ``W_xh (h, V)``, ``W_hh (h, h)``, ``b_h (h,)``, ``W_ho (V, h)``, ``b_o (V,)``.
+        X_ids: ``(T, B)`` input token ids in ``[0, V)``.
+        Y_ids: ``(T, B)`` target ids (usually ``X_ids`` shifted by one in the corpus).
+        h0: ``(B, h)`` initial state, or ``None`` for zeros. For truncated BPTT
+            pass the previous window's ``h_T``; no gradient flows into it.
+        activation: ``"tanh"`` or ``"relu"``.
+        mask: optional ``(T, B)`` mask, see :func:`softmax_cross_entropy`.
+
+    Returns:
+        ``(loss, grads, h_T)``: the mean loss (float), ``grads`` with the same
+        keys and shapes as ``params``, and the last hidden state ``(B, h)``.
+    """
+    d, h, V = param_shapes(params)
+    if d != V:
+        raise ValueError(f"lm_loss_and_grads feeds one-hot tokens, so W_xh must have shape (h, d=V={V}); got d={d}")
+    check_ndim_shape("X_ids", check_int_array("X_ids", X_ids), (None, None), dims=("T", "B"))
+    T, B = X_ids.shape
+    check_ndim_shape("Y_ids", check_int_array("Y_ids", Y_ids), (T, B), dims=("T", "B"))
+    _check_ids_in_range("X_ids", X_ids, V)
+    dtype = params["W_xh"].dtype
+    if h0 is None:
+        h0 = np.zeros((B, h), dtype=dtype)
+    x = one_hot(X_ids, V, dtype=dtype)                                            # (T, B, V)
+    H, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], activation)
+    O, out_cache = output_forward(H, params["W_ho"], params["b_o"])                # (T, B, V)
+    loss, dO = softmax_cross_entropy(O, Y_ids, mask)
+    dH, dW_ho, db_o = output_backward(dO, out_cache)
+    g = rnn_backward(dH, rnn_cache)
+    grads = {"W_xh": g["dW_xh"], "W_hh": g["dW_hh"], "b_h": g["db_h"], "W_ho": dW_ho, "b_o": db_o}
+    return loss, grads, H[-1].copy()

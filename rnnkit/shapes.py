@@ -1,0 +1,188 @@
+"""Checks for arrays and scalars at a public boundary, with errors that say what was expected.
+
+Every public function in ``rnnkit`` validates its inputs before numpy sees them,
+so a mistake reads ``x must have shape (T, B, d=3); got (5, 3)`` instead of a
+broadcasting error three calls deeper. These helpers write those messages in one
+voice; any module may import them.
+
+Conventions:
+
+* a wrong *type or dtype* (a list where an array is expected, ``int`` where
+  ``float`` is expected) raises :class:`TypeError`;
+* a wrong *value* (shape, range, sign, non-finite entries) raises
+  :class:`ValueError`;
+* each check returns its (unchanged) input, so it can be used inline:
+  ``n = check_positive_int("n", n)``.
+
+Example::
+
+    >>> import numpy as np
+    >>> check_ndim_shape("x", np.zeros((5, 3)), (None, None, 3), dims=("T", "B", "d"))
+    Traceback (most recent call last):
+        ...
+    ValueError: x must have shape (T, B, d=3); got (5, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = [
+    "describe_shape",
+    "check_array",
+    "check_float_array",
+    "check_int_array",
+    "check_ndim_shape",
+    "check_finite",
+    "check_positive_int",
+    "check_positive_float",
+    "check_choice",
+]
+
+
+def describe_shape(expected: Sequence[int | None], dims: Sequence[str] | None = None) -> str:
+    """Write an expected shape the way the book does, e.g. ``(T, B, d=3)``.
+
+    ``expected`` holds one entry per axis: an ``int`` (that size exactly) or
+    ``None`` (any size). ``dims`` optionally names the axes; a named axis with a
+    fixed size is written ``name=size``, a named free axis just ``name``, an
+    unnamed free axis ``*``.
+
+    >>> describe_shape((None, None, 3), ("T", "B", "d"))
+    '(T, B, d=3)'
+    >>> describe_shape((None, 4))
+    '(*, 4)'
+    """
+    if dims is not None and len(dims) != len(expected):
+        raise ValueError(f"dims {tuple(dims)} must name each of the {len(expected)} axes of {tuple(expected)}")
+    parts = []
+    for i, size in enumerate(expected):
+        label = dims[i] if dims is not None else None
+        if size is None:
+            parts.append(label if label else "*")
+        else:
+            parts.append(f"{label}={size}" if label else str(size))
+    inner = ", ".join(parts)
+    return f"({inner},)" if len(parts) == 1 else f"({inner})"
+
+
+def check_array(name: str, arr: object) -> np.ndarray:
+    """Return ``arr`` if it is a numpy array; else raise ``TypeError`` naming ``name``."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array; got {type(arr).__name__} (wrap it with np.asarray)")
+    return arr
+
+
+def check_float_array(name: str, arr: object) -> np.ndarray:
+    """Return ``arr`` if it is a floating-point numpy array; else raise ``TypeError``.
+
+    Integer arrays are refused rather than converted: ``x`` of token ids passed
+    where one-hot vectors are expected is a bug, not a dtype detail.
+    """
+    check_array(name, arr)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(
+            f"{name} must be a floating-point array (float32 or float64); got dtype {arr.dtype} "
+            f"(convert with {name}.astype(np.float64) if that is really what you mean)"
+        )
+    return arr
+
+
+def check_int_array(name: str, arr: object) -> np.ndarray:
+    """Return ``arr`` if it is an integer numpy array (e.g. token ids); else raise ``TypeError``.
+
+    ``bool`` arrays are not integers here.
+    """
+    check_array(name, arr)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array (token ids); got dtype {arr.dtype}")
+    return arr
+
+
+def check_ndim_shape(
+    name: str,
+    arr: object,
+    expected: Sequence[int | None],
+    hint: str | None = None,
+    *,
+    dims: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Check that ``arr`` is a numpy array whose shape matches ``expected``.
+
+    Args:
+        name: the argument's name, used in the message (``"x"``).
+        arr: the value to check.
+        expected: one entry per axis, an ``int`` (that size exactly) or ``None``
+            (any size). The number of axes must match too.
+        hint: optional advice appended to the message, e.g. ``"for one
+            sequence add a batch axis: x[:, None, :]"``.
+        dims: optional axis names for the message, e.g. ``("T", "B", "d")``.
+
+    Returns:
+        ``arr``, unchanged.
+
+    Raises:
+        TypeError: ``arr`` is not a numpy array.
+        ValueError: wrong number of axes or a wrong size, worded as
+            ``x must have shape (T, B, d=3); got (5, 3)``.
+    """
+    check_array(name, arr)
+    expected = tuple(expected)
+    ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape))
+    if not ok:
+        msg = f"{name} must have shape {describe_shape(expected, dims)}; got {tuple(arr.shape)}"
+        if hint:
+            msg += f"; {hint}"
+        raise ValueError(msg)
+    return arr
+
+
+def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
+    """Raise ``ValueError`` if ``arr`` holds NaN or ±inf, saying how many and where the first is."""
+    check_array(name, arr)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must be finite; found {int(bad.sum())} non-finite value(s), "
+            f"the first at index {first}: {arr[first].item()}"
+        )
+    return arr
+
+
+def check_positive_int(name: str, v: object) -> int:
+    """Return ``v`` as an ``int`` if it is an integer >= 1.
+
+    Raises ``TypeError`` for non-integers (``bool`` and ``3.0`` included) and
+    ``ValueError`` for integers < 1.
+    """
+    if isinstance(v, bool) or not isinstance(v, Integral):
+        raise TypeError(f"{name} must be a positive int; got {type(v).__name__} {v!r}")
+    if v < 1:
+        raise ValueError(f"{name} must be a positive int (>= 1); got {v}")
+    return int(v)
+
+
+def check_positive_float(name: str, v: object) -> float:
+    """Return ``v`` as a ``float`` if it is a finite real number > 0.
+
+    Raises ``TypeError`` for non-numbers (``bool`` included) and ``ValueError``
+    for zero, negative, NaN or infinite values.
+    """
+    if isinstance(v, bool) or not isinstance(v, Real):
+        raise TypeError(f"{name} must be a positive number; got {type(v).__name__} {v!r}")
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a finite number > 0; got {v}")
+    return float(v)
+
+
+def check_choice(name: str, value: object, choices: Iterable[object]) -> object:
+    """Return ``value`` if it is one of ``choices``; else raise ``ValueError`` listing them."""
+    choices = tuple(choices)
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value
