@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import math
+
 import numpy as np
 
-__all__ = ["check_array", "check_equal", "check_grads"]
+__all__ = ["check_array", "check_close", "check_equal", "check_grads"]
 
 
 def _fmt(v: Any) -> str:
@@ -31,6 +33,28 @@ def check_equal(name: str, got: Any, expected: Any) -> None:
         return
     if got != expected:
         raise AssertionError(f"{name} is {_fmt(got)}, expected {_fmt(expected)}")
+
+
+def check_close(
+    name: str, got: Any, expected: float, mistakes: Sequence[tuple[float, str]] = (), *, rel: float = 1e-9
+) -> None:
+    """Compare one number; if it equals a known wrong answer, say which mistake gives it.
+
+    ``mistakes`` pairs a wrong value with a hint, e.g.
+    ``[(66.7, "did you average the log-probabilities over all T positions?")]``.
+    Both numbers are printed with just enough digits to see that they differ.
+    """
+    if got is None:
+        raise AssertionError(f"{name} is None; did you forget to return it?")
+    got = float(got)
+    if math.isclose(got, expected, rel_tol=rel, abs_tol=1e-12):
+        return
+    digits = next((d for d in range(4, 16) if f"{got:.{d}g}" != f"{expected:.{d}g}"), 16)
+    message = f"{name} is {got:.{digits}g}, expected {expected:.{digits}g}"
+    for value, hint in mistakes:
+        if math.isclose(got, value, rel_tol=1e-6):
+            raise AssertionError(f"{message}: {hint}")
+    raise AssertionError(message)
 
 
 def check_array(name: str, got: Any, expected: Any, *, atol: float = 1e-8, rtol: float = 1e-6) -> None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnkit.feedback import check_array, check_equal, check_grads
+from rnnkit.feedback import check_array, check_close, check_equal, check_grads
 
 
 def test_shape_message():
@@ -43,3 +43,13 @@ def test_check_grads_names_the_failing_term():
     with pytest.raises(AssertionError, match="dW_hh is missing"):
         check_grads({"dW_xh": np.ones(2)}, exp)
     check_grads(exp, exp)
+
+
+def test_check_close_names_a_known_mistake():
+    check_close("ppl", 2.0141, 2.0141)
+    with pytest.raises(AssertionError, match=r"ppl is 66.67, expected 2.014: did you average"):
+        check_close("ppl", 66.6666, 2.0141, [(66.6666, "did you average over T?")])
+    with pytest.raises(AssertionError, match=r"^ppl is 3.000, expected 2.014$|^ppl is 3, expected 2.014$"):
+        check_close("ppl", 3.0, 2.0141, [(66.6666, "did you average over T?")])
+    with pytest.raises(AssertionError, match="forget to return"):
+        check_close("ppl", None, 1.0)
