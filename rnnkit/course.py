@@ -70,7 +70,7 @@ def release(course_dir: str | Path = ".") -> list[Path]:
     course = Path(course_dir).resolve()
     out = []
     for name in assignments(course):
-        _nbgrader(course, "generate_assignment", name, "--force", "--log-level=WARN")
+        _nbgrader(course, "generate_assignment", name, "--force", "--log-level=ERROR")
         out.extend(sorted((course / "release" / name).glob("*.ipynb")))
     return out
 
@@ -147,11 +147,11 @@ def grade(course_dir: str | Path = ".", csv_path: str | Path = "grades.csv") -> 
     check_submissions(course)
     for name in assignments(course):
         if any((course / "submitted").glob(f"*/{name}")):
-            _nbgrader(course, "autograde", name, "--force", "--log-level=WARN")
+            _nbgrader(course, "autograde", name, "--force", "--log-level=ERROR")
     out = Path(csv_path)
     if not out.is_absolute():
         out = course / out
-    _nbgrader(course, "export", f"--to={out}", "--log-level=WARN")
+    _nbgrader(course, "export", f"--to={out}", "--log-level=ERROR")
     return out
 
 
