@@ -1,0 +1,461 @@
+"""A vanilla RNN language model in PyTorch: the numpy model's maths, with autograd.
+
+The recurrence is the one of the numpy chapter (``rnnkit.rnn_numpy``), with the
+same parameter names::
+
+    h_t = phi(x_t @ W_xh.T + h_{t-1} @ W_hh.T + b_h)      # (B, h)
+    o_t = h_t @ W_ho.T + b_o                               # (B, V) logits
+
+* :class:`RNNScratch` writes that loop out in Python, one time step per
+  iteration, with ``nn.Parameter`` s named ``W_xh`` (h, d), ``W_hh`` (h, h) and
+  ``b_h`` (h,).
+* :class:`RNNLM` puts an input layer (one-hot, so ``d = V``, or an optional
+  ``nn.Embedding``) in front and an output layer ``W_ho`` / ``b_o`` behind. Its
+  recurrent layer is either ``cell="scratch"`` (:class:`RNNScratch`) or
+  ``cell="torch"`` (``nn.RNN``: the same maths in one fused C++ loop, several
+  times faster, but with a second, redundant bias ``bias_hh``).
+* :func:`numpy_params` / :func:`load_numpy_params` move weights between this
+  model and the numpy one, so the two can be checked against each other.
+
+Layout: token ids come in **batch-first**, ``X`` of shape ``(B, T)``, as the
+minibatch iterators of :mod:`rnnkit.batching` yield them; everything inside and
+everything returned is **time-major**, ``(T, B, ...)``, as in the equations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "ACTIVATIONS",
+    "CELLS",
+    "RNNScratch",
+    "RNNLM",
+    "as_id_tensor",
+    "param_count",
+    "numpy_params",
+    "load_numpy_params",
+]
+
+ACTIVATIONS: tuple[str, ...] = ("tanh", "relu")
+CELLS: tuple[str, ...] = ("scratch", "torch")
+
+
+# -- small checks, worded the rnnkit way -----------------------------------------
+def _check_pos_int(name: str, v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int; got {type(v).__name__} {v!r}")
+    if v < 1:
+        raise ValueError(f"{name} must be a positive int (>= 1); got {v}")
+    return int(v)
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _generator(seed: int | torch.Generator) -> torch.Generator:
+    if isinstance(seed, torch.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or a torch.Generator; got {type(seed).__name__}")
+    return torch.Generator().manual_seed(int(seed))
+
+
+def _uniform_(p: torch.Tensor, bound: float, g: torch.Generator) -> None:
+    """Fill ``p`` with U(-bound, bound) drawn from ``g`` (on CPU, then copied)."""
+    with torch.no_grad():
+        u = torch.rand(p.shape, generator=g, dtype=torch.float64)
+        p.copy_((2.0 * u - 1.0) * bound)
+
+
+# -- the recurrent layer ------------------------------------------------------
+class RNNScratch(nn.Module):
+    """Vanilla RNN layer written as an explicit loop over time.
+
+    ``h_t = phi(X[t] @ W_xh.T + h_{t-1} @ W_hh.T + b_h)`` with ``phi`` = tanh or relu.
+
+    Parameters
+    ----------
+    input_size:
+        ``d``, the size of each input vector ``x_t``.
+    hidden_size:
+        ``h``, the size of the hidden state.
+    activation:
+        ``"tanh"`` (default) or ``"relu"``.
+    seed:
+        Seed (or ``torch.Generator``) for the initial weights. Like ``nn.RNN``,
+        every parameter starts uniform in ``[-1/sqrt(h), 1/sqrt(h)]``.
+    dtype:
+        Parameter dtype (``torch.float32`` by default; ``float64`` for checks).
+
+    Attributes
+    ----------
+    W_xh : (h, d)   input-to-hidden weights
+    W_hh : (h, h)   hidden-to-hidden weights
+    b_h  : (h,)     hidden bias
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        activation: str = "tanh",
+        seed: int | torch.Generator = 0,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        self.input_size = _check_pos_int("input_size", input_size)
+        self.hidden_size = _check_pos_int("hidden_size", hidden_size)
+        self.activation = _check_choice("activation", activation, ACTIVATIONS)
+        d, h = self.input_size, self.hidden_size
+        self.W_xh = nn.Parameter(torch.empty(h, d, dtype=dtype))  # (h, d)
+        self.W_hh = nn.Parameter(torch.empty(h, h, dtype=dtype))  # (h, h)
+        self.b_h = nn.Parameter(torch.empty(h, dtype=dtype))  # (h,)
+        g = _generator(seed)
+        for p in (self.W_xh, self.W_hh, self.b_h):
+            _uniform_(p, 1.0 / math.sqrt(h), g)
+
+    def _phi(self, a: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(a) if self.activation == "tanh" else torch.relu(a)
+
+    def step(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+        """One time step: ``x_t`` (B, d), ``h_prev`` (B, h) → ``h_t`` (B, h)."""
+        return self._phi(x_t @ self.W_xh.T + h_prev @ self.W_hh.T + self.b_h)
+
+    def forward(
+        self, X: torch.Tensor, h0: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the layer over a sequence.
+
+        Parameters
+        ----------
+        X : (T, B, d) float tensor, time-major inputs.
+        h0 : (B, h) initial state, or ``None`` for zeros.
+
+        Returns
+        -------
+        H : (T, B, h) every hidden state ``h_1 .. h_T``.
+        h_T : (B, h) the last one (``H[-1]``; ``h0`` when ``T = 0``).
+        """
+        if not isinstance(X, torch.Tensor):
+            raise TypeError(f"X must be a torch.Tensor of shape (T, B, d={self.input_size}); got {type(X).__name__}")
+        if X.ndim != 3 or X.shape[2] != self.input_size:
+            raise ValueError(
+                f"X must have shape (T, B, d={self.input_size}); got {tuple(X.shape)}"
+                + ("; for one sequence add a batch axis: X[:, None, :]" if X.ndim == 2 else "")
+            )
+        if not X.is_floating_point():
+            raise TypeError(f"X must be a floating-point tensor (one-hot or embedded inputs); got dtype {X.dtype}")
+        B = X.shape[1]
+        h = _check_state(h0, B, self.hidden_size, like=self.W_hh, name="h0")
+        outputs = []
+        for x_t in X:  # x_t: (B, d)
+            h = self.step(x_t, h)  # (B, h)
+            outputs.append(h)
+        H = torch.stack(outputs) if outputs else X.new_zeros((0, B, self.hidden_size))
+        return H, h
+
+
+def _check_state(
+    state: torch.Tensor | None, B: int, h: int, *, like: torch.Tensor, name: str = "state"
+) -> torch.Tensor:
+    """Return ``state`` (B, h), or zeros of that shape when ``None``; explain a mismatch."""
+    if state is None:
+        return like.new_zeros((B, h))
+    if not isinstance(state, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B={B}, h={h}) or None; got {type(state).__name__}")
+    if tuple(state.shape) != (B, h):
+        raise ValueError(
+            f"{name} must have shape (B={B}, h={h}) to match the batch and hidden size; got {tuple(state.shape)}"
+        )
+    if state.dtype != like.dtype:
+        raise TypeError(f"{name} must have dtype {like.dtype} like the model's parameters; got {state.dtype}")
+    return state
+
+
+# -- the language model ----------------------------------------------------
+def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
+    """Validate token ids of shape (B, T) and return them as an ``int64`` tensor.
+
+    Accepts a ``torch.Tensor`` or a numpy array of integers. Raises
+    ``TypeError`` for floats (ids are not one-hot vectors) and ``ValueError``
+    for a wrong number of axes or ids outside ``[0, vocab_size)``.
+    """
+    if isinstance(X, np.ndarray):
+        if not np.issubdtype(X.dtype, np.integer):
+            raise TypeError(f"{name} must hold integer token ids; got numpy dtype {X.dtype}")
+        X = torch.from_numpy(X.astype(np.int64, copy=False))
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{name} must be a (B, T) tensor of token ids; got {type(X).__name__}")
+    if X.dtype == torch.bool or X.is_floating_point() or X.is_complex():
+        raise TypeError(
+            f"{name} must hold integer token ids (int64); got dtype {X.dtype}. "
+            "The model one-hot encodes ids itself; pass ids, not vectors"
+        )
+    if X.ndim != 2:
+        hint = "; for one sequence add a batch axis: X[None, :]" if X.ndim == 1 else ""
+        raise ValueError(f"{name} must have shape (B, T); got {tuple(X.shape)}{hint}")
+    if X.numel() > 0:
+        lo, hi = int(X.min()), int(X.max())
+        if lo < 0 or hi >= vocab_size:
+            raise ValueError(
+                f"{name} holds token ids outside [0, V={vocab_size}): min {lo}, max {hi}; "
+                "was the model built for this vocabulary?"
+            )
+    return X.long()
+
+
+class RNNLM(nn.Module):
+    """Recurrent language model: ids → input vectors → vanilla RNN → next-token logits.
+
+    Parameters
+    ----------
+    vocab_size:
+        ``V``, the number of token ids.
+    hidden_size:
+        ``h``, the size of the hidden state.
+    embed_dim:
+        ``None`` (default) feeds one-hot vectors, so ``d = V`` (as the
+        from-scratch model of Dive into Deep Learning does); an int ``e`` puts an
+        ``nn.Embedding(V, e)`` in front instead, so ``d = e``. Looking up row
+        ``E[x]`` is ``one_hot(x) @ E``, so this is still the same vanilla RNN,
+        with an input matrix ``W_xh @ E.T`` (h, V) of rank <= e; what changes is
+        the parametrisation and the start (``E`` is standard normal, so inputs
+        weigh more at first than one-hot vectors through ``W_xh`` ~
+        U(±1/sqrt(h))). On the letters-only Hamlet benchmark
+        (``benchmarks/bench_charlm.py``) it trains markedly faster.
+    cell:
+        ``"scratch"`` (default): :class:`RNNScratch`, a Python loop over time.
+        ``"torch"``: ``nn.RNN``, the same recurrence in fused C++ — much faster on
+        CPU. ``nn.RNN`` adds ``bias_hh`` to ``bias_ih``; only their sum matters, so
+        it has ``h`` parameters more that do not change what it can compute.
+    activation:
+        ``"tanh"`` (default) or ``"relu"``.
+    dropout:
+        Probability of zeroing each entry of the hidden states ``H`` on their way
+        to the output layer, in training mode only (``model.train()``); the
+        recurrence itself is left alone. 0 (default) turns it off.
+    seed:
+        Seed (or ``torch.Generator``) for the initial weights; nothing global is
+        touched. Recurrent and output weights start uniform in ``±1/sqrt(h)``, the
+        embedding (if any) standard normal, as PyTorch initialises them.
+    dtype:
+        ``torch.float32`` (default) or ``torch.float64``.
+
+    Attributes
+    ----------
+    rnn : the recurrent layer (``RNNScratch`` or ``nn.RNN``)
+    W_ho : (V, h) output weights (``self.out.weight``)
+    b_o : (V,) output bias (``self.out.bias``)
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int,
+        *,
+        embed_dim: int | None = None,
+        cell: str = "scratch",
+        activation: str = "tanh",
+        dropout: float = 0.0,
+        seed: int | torch.Generator = 0,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        self.dropout = float(dropout)
+        self.drop = nn.Dropout(self.dropout)
+        self.vocab_size = _check_pos_int("vocab_size", vocab_size)
+        self.hidden_size = _check_pos_int("hidden_size", hidden_size)
+        self.embed_dim = None if embed_dim is None else _check_pos_int("embed_dim", embed_dim)
+        self.cell = _check_choice("cell", cell, CELLS)
+        self.activation = _check_choice("activation", activation, ACTIVATIONS)
+        if dtype not in (torch.float32, torch.float64):
+            raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
+        g = _generator(seed)
+        V, h = self.vocab_size, self.hidden_size
+        self.input_size = V if self.embed_dim is None else self.embed_dim
+        # torch's constructors draw their default init from the global RNG; fork it so
+        # that building a model leaves it as it was (the weights come from ``g`` below)
+        with torch.random.fork_rng(devices=[]):
+            self.embedding = None if self.embed_dim is None else nn.Embedding(V, self.embed_dim, dtype=dtype)
+            if self.cell == "scratch":
+                self.rnn = RNNScratch(self.input_size, h, activation=activation, seed=g, dtype=dtype)
+            else:
+                self.rnn = nn.RNN(self.input_size, h, nonlinearity=activation, dtype=dtype)
+            self.out = nn.Linear(h, V, dtype=dtype)
+        if self.embedding is not None:
+            with torch.no_grad():
+                self.embedding.weight.copy_(torch.randn(V, self.embed_dim, generator=g, dtype=torch.float64))
+        if self.cell == "torch":
+            for p in self.rnn.parameters():
+                _uniform_(p, 1.0 / math.sqrt(h), g)
+        _uniform_(self.out.weight, 1.0 / math.sqrt(h), g)
+        _uniform_(self.out.bias, 1.0 / math.sqrt(h), g)
+
+    # the equations' names for the output layer
+    @property
+    def W_ho(self) -> nn.Parameter:
+        """(V, h) output weights."""
+        return self.out.weight
+
+    @property
+    def b_o(self) -> nn.Parameter:
+        """(V,) output bias."""
+        return self.out.bias
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.out.weight.dtype
+
+    def begin_state(self, batch_size: int) -> torch.Tensor:
+        """Zero initial state of shape (B, h), on the model's device and dtype."""
+        B = _check_pos_int("batch_size", batch_size)
+        return self.out.weight.new_zeros((B, self.hidden_size))
+
+    def inputs(self, X: torch.Tensor) -> torch.Tensor:
+        """Ids (B, T) → time-major input vectors (T, B, d): one-hot or embedded."""
+        ids_tb = X.T  # (T, B)
+        if self.embedding is None:
+            return F.one_hot(ids_tb, self.vocab_size).to(self.dtype)  # (T, B, V)
+        return self.embedding(ids_tb)  # (T, B, e)
+
+    def forward(
+        self, X: torch.Tensor | np.ndarray, state: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits for the next token at every position.
+
+        Parameters
+        ----------
+        X : (B, T) int64 token ids, **batch-first** (as minibatches come).
+        state : (B, h) hidden state to start from, or ``None`` for zeros.
+
+        Returns
+        -------
+        logits : (T, B, V) **time-major**: ``logits[t, b]`` scores the token that
+            follows ``X[b, t]``. Compare with targets ``Y.T`` (T, B).
+        h_T : (B, h) the final hidden state, to carry into the next minibatch
+            (detach it first when training with truncated BPTT).
+        """
+        X = as_id_tensor(X, self.vocab_size)
+        B = X.shape[0]
+        h0 = _check_state(state, B, self.hidden_size, like=self.out.weight)
+        inp = self.inputs(X)  # (T, B, d)
+        if self.cell == "scratch":
+            H, h_T = self.rnn(inp, h0)  # (T, B, h), (B, h)
+        else:
+            H, h_n = self.rnn(inp, h0.unsqueeze(0))  # (T, B, h), (1, B, h)
+            h_T = h_n.squeeze(0)
+        return self.out(self.drop(H)), h_T  # (T, B, V), (B, h)
+
+
+# -- parameters ---------------------------------------------------------------
+def param_count(model: nn.Module) -> int:
+    """Number of scalar parameters, ``sum(p.numel())``.
+
+    For a one-hot :class:`RNNLM` (``d = V``) with ``cell="scratch"`` this is
+    ``h*d + h*h + h + V*h + V = h*(d + h + V + 1) + V``; ``cell="torch"`` adds
+    the ``h`` entries of ``nn.RNN``'s second bias ``bias_hh``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters())
+
+
+def _recurrent_tensors(model: RNNLM) -> dict[str, torch.Tensor]:
+    """The model's parameters under the numpy names (views, no copies)."""
+    if model.cell == "scratch":
+        r = model.rnn
+        return {"W_xh": r.W_xh, "W_hh": r.W_hh, "b_h": r.b_h}
+    r = model.rnn
+    return {"W_xh": r.weight_ih_l0, "W_hh": r.weight_hh_l0, "b_h": r.bias_ih_l0}
+
+
+def _expected_shapes(model: RNNLM) -> dict[str, tuple[tuple[int, ...], str]]:
+    V, h, d = model.vocab_size, model.hidden_size, model.input_size
+    shapes = {
+        "W_xh": ((h, d), f"(h={h}, d={d})"),
+        "W_hh": ((h, h), f"(h={h}, h={h})"),
+        "b_h": ((h,), f"(h={h},)"),
+        "W_ho": ((V, h), f"(V={V}, h={h})"),
+        "b_o": ((V,), f"(V={V},)"),
+    }
+    if model.embedding is not None:
+        shapes["embedding"] = ((V, model.embed_dim), f"(V={V}, e={model.embed_dim})")
+    return shapes
+
+
+def numpy_params(model: RNNLM) -> dict[str, np.ndarray]:
+    """Copy the weights out as the numpy model's dict (float64 arrays).
+
+    Keys: ``W_xh`` (h, d), ``W_hh`` (h, h), ``b_h`` (h,), ``W_ho`` (V, h),
+    ``b_o`` (V,), plus ``embedding`` (V, e) when the model has one. For
+    ``cell="torch"``, ``b_h = bias_ih + bias_hh`` (only the sum enters the
+    recurrence).
+    """
+    if not isinstance(model, RNNLM):
+        raise TypeError(f"model must be an rnnkit RNNLM; got {type(model).__name__}")
+    with torch.no_grad():
+        out = {k: v.detach().cpu().double().numpy().copy() for k, v in _recurrent_tensors(model).items()}
+        if model.cell == "torch":
+            out["b_h"] = out["b_h"] + model.rnn.bias_hh_l0.detach().cpu().double().numpy()
+        out["W_ho"] = model.out.weight.detach().cpu().double().numpy().copy()
+        out["b_o"] = model.out.bias.detach().cpu().double().numpy().copy()
+        if model.embedding is not None:
+            out["embedding"] = model.embedding.weight.detach().cpu().double().numpy().copy()
+    return out
+
+
+def load_numpy_params(model: RNNLM, params: Mapping[str, np.ndarray]) -> RNNLM:
+    """Copy a numpy parameter dict into ``model`` (in place; returns ``model``).
+
+    ``params`` must have exactly the keys :func:`numpy_params` returns, with
+    those shapes (the dict of ``rnnkit.rnn_numpy.init_params`` for a one-hot
+    model). For ``cell="torch"``, ``b_h`` goes into ``bias_ih`` and ``bias_hh``
+    is set to zero, so the two cells compute the same function.
+    """
+    if not isinstance(model, RNNLM):
+        raise TypeError(f"model must be an rnnkit RNNLM; got {type(model).__name__}")
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of numpy arrays; got {type(params).__name__}")
+    shapes = _expected_shapes(model)
+    missing = [k for k in shapes if k not in params]
+    extra = [k for k in params if k not in shapes]
+    if missing or extra:
+        raise ValueError(
+            f"params must have exactly the keys {sorted(shapes)}; "
+            + (f"missing {missing}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"unexpected {extra}" if extra else "")
+        )
+    arrays: dict[str, np.ndarray] = {}
+    for k, (shape, described) in shapes.items():
+        a = np.asarray(params[k])
+        if not np.issubdtype(a.dtype, np.floating):
+            raise TypeError(f"params[{k!r}] must be a floating-point array; got dtype {a.dtype}")
+        if a.shape != shape:
+            raise ValueError(f"params[{k!r}] must have shape {described}; got {a.shape}")
+        arrays[k] = a
+    targets = _recurrent_tensors(model)
+    targets["W_ho"] = model.out.weight
+    targets["b_o"] = model.out.bias
+    if model.embedding is not None:
+        targets["embedding"] = model.embedding.weight
+    with torch.no_grad():
+        for k, p in targets.items():
+            p.copy_(torch.from_numpy(arrays[k]).to(dtype=p.dtype, device=p.device))
+        if model.cell == "torch":
+            model.rnn.bias_hh_l0.zero_()
+    return model

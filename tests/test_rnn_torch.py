@@ -1,0 +1,372 @@
+"""Tests for rnnkit.rnn_torch against independent references: nn.RNN, a numpy loop
+written here, rnnkit.rnn_numpy, and finite differences.
+
+Tolerances and why:
+
+* float64 forward passes computed two ways (scratch loop vs nn.RNN, torch vs
+  numpy): 1e-12 absolute on values of size O(1). The sums are the same but
+  taken in another order, so they differ by float64 round-off only.
+* autograd vs numpy's hand-written backward, float64: 1e-10 absolute (the
+  gradients are O(1) sums over T*B terms).
+* ``torch.autograd.gradcheck``: its defaults (finite-difference step 1e-6,
+  atol 1e-5, rtol 1e-3) in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnnkit.rnn_torch import RNNLM, RNNScratch, load_numpy_params, numpy_params, param_count
+
+torch.set_num_threads(1)
+
+F64 = torch.float64
+
+
+def numpy_rnn(x: np.ndarray, h0: np.ndarray, W_xh, W_hh, b_h, activation: str = "tanh") -> np.ndarray:
+    """Reference recurrence written out independently: x (T, B, d) → H (T, B, h)."""
+    phi = np.tanh if activation == "tanh" else (lambda a: np.maximum(a, 0.0))
+    h, H = h0, []
+    for t in range(x.shape[0]):
+        h = phi(x[t] @ W_xh.T + h @ W_hh.T + b_h)
+        H.append(h)
+    return np.stack(H)
+
+
+def random_params(d: int, h: int, V: int, seed: int = 0) -> dict[str, np.ndarray]:
+    g = np.random.default_rng(seed)
+    return {
+        "W_xh": g.normal(0, 0.5, (h, d)),
+        "W_hh": g.normal(0, 0.5, (h, h)),
+        "b_h": g.normal(0, 0.5, (h,)),
+        "W_ho": g.normal(0, 0.5, (V, h)),
+        "b_o": g.normal(0, 0.5, (V,)),
+    }
+
+
+# -- RNNScratch ------------------------------------------------------------------
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_scratch_matches_nn_rnn_with_the_same_weights(activation):
+    T, B, d, h = 7, 3, 5, 4
+    cell = RNNScratch(d, h, activation=activation, seed=1, dtype=F64)
+    ref = nn.RNN(d, h, nonlinearity=activation, dtype=F64)
+    with torch.no_grad():
+        ref.weight_ih_l0.copy_(cell.W_xh)
+        ref.weight_hh_l0.copy_(cell.W_hh)
+        ref.bias_ih_l0.copy_(cell.b_h)
+        ref.bias_hh_l0.zero_()
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(T, B, d, generator=g, dtype=F64)
+    h0 = torch.randn(B, h, generator=g, dtype=F64)
+    H, h_T = cell(X, h0)
+    H_ref, h_n = ref(X, h0[None])
+    assert H.shape == (T, B, h) and h_T.shape == (B, h)
+    torch.testing.assert_close(H, H_ref, atol=1e-12, rtol=0)
+    torch.testing.assert_close(h_T, h_n[0], atol=1e-12, rtol=0)
+    if activation == "relu":
+        assert (H == 0).any() and (H > 0).any(), "test inputs should exercise both sides of relu"
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_scratch_matches_a_numpy_loop(activation):
+    T, B, d, h = 6, 2, 3, 5
+    cell = RNNScratch(d, h, activation=activation, seed=3, dtype=F64)
+    x = np.random.default_rng(1).normal(size=(T, B, d))
+    h0 = np.random.default_rng(2).normal(size=(B, h))
+    H, _ = cell(torch.from_numpy(x), torch.from_numpy(h0))
+    P = {k: getattr(cell, k).detach().numpy() for k in ("W_xh", "W_hh", "b_h")}
+    np.testing.assert_allclose(H.detach().numpy(), numpy_rnn(x, h0, **P, activation=activation), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_scratch_matches_rnnkit_rnn_numpy(activation):
+    rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
+    T, B, d, h = 5, 3, 4, 6
+    cell = RNNScratch(d, h, activation=activation, seed=5, dtype=F64)
+    x = np.random.default_rng(4).normal(size=(T, B, d))
+    h0 = np.zeros((B, h))
+    P = {k: getattr(cell, k).detach().numpy().copy() for k in ("W_xh", "W_hh", "b_h")}
+    H_np, _ = rnn_numpy.rnn_forward(x, h0, P["W_xh"], P["W_hh"], P["b_h"], activation)
+    H, h_T = cell(torch.from_numpy(x))  # h0=None means zeros
+    np.testing.assert_allclose(H.detach().numpy(), H_np, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(h_T.detach().numpy(), H_np[-1], atol=1e-12, rtol=0)
+
+
+def test_scratch_gradients_pass_gradcheck():
+    cell = RNNScratch(3, 4, seed=0, dtype=F64)
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(4, 2, 3, generator=g, dtype=F64, requires_grad=True)
+    h0 = torch.randn(2, 4, generator=g, dtype=F64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda X, h0: cell(X, h0)[0], (X, h0))
+    W = [cell.W_xh, cell.W_hh, cell.b_h]
+    assert torch.autograd.gradcheck(
+        lambda a, b, c: torch.func.functional_call(cell, {"W_xh": a, "W_hh": b, "b_h": c}, (X.detach(), h0.detach()))[0],
+        tuple(w.detach().clone().requires_grad_() for w in W),
+    )
+
+
+def test_scratch_init_is_torch_like_and_seeded_without_touching_global_rng():
+    h = 16
+    before = torch.get_rng_state()
+    a = RNNScratch(8, h, seed=7)
+    b = RNNScratch(8, h, seed=7)
+    c = RNNScratch(8, h, seed=8)
+    assert torch.equal(torch.get_rng_state(), before), "construction must not use the global RNG"
+    bound = 1 / math.sqrt(h)
+    for p in (a.W_xh, a.W_hh, a.b_h):
+        assert p.abs().max() <= bound
+        assert p.abs().max() > 0.8 * bound  # spread over the range, not all tiny
+    assert torch.equal(a.W_hh, b.W_hh)
+    assert not torch.equal(a.W_hh, c.W_hh)
+    assert dict(a.named_parameters()).keys() == {"W_xh", "W_hh", "b_h"}
+    assert a.W_xh.shape == (h, 8) and a.W_hh.shape == (h, h) and a.b_h.shape == (h,)
+
+
+def test_scratch_validation_errors():
+    cell = RNNScratch(3, 4)
+    with pytest.raises(ValueError, match=r"X must have shape \(T, B, d=3\); got \(5, 3\); for one sequence"):
+        cell(torch.zeros(5, 3))
+    with pytest.raises(ValueError, match=r"X must have shape \(T, B, d=3\); got \(5, 2, 4\)"):
+        cell(torch.zeros(5, 2, 4))
+    with pytest.raises(TypeError, match=r"X must be a floating-point tensor .*got dtype torch.int64"):
+        cell(torch.zeros(5, 2, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match=r"X must be a torch.Tensor"):
+        cell(np.zeros((5, 2, 3)))
+    with pytest.raises(ValueError, match=r"h0 must have shape \(B=2, h=4\) .*got \(3, 4\)"):
+        cell(torch.zeros(5, 2, 3), torch.zeros(3, 4))
+    with pytest.raises(ValueError, match=r"activation must be one of 'tanh', 'relu'; got 'sigmoid'"):
+        RNNScratch(3, 4, activation="sigmoid")
+    with pytest.raises(ValueError, match=r"hidden_size must be a positive int \(>= 1\); got 0"):
+        RNNScratch(3, 0)
+    with pytest.raises(TypeError, match=r"input_size must be a positive int; got float"):
+        RNNScratch(3.0, 4)
+    with pytest.raises(TypeError, match=r"seed must be an int or a torch.Generator; got str"):
+        RNNScratch(3, 4, seed="0")
+
+
+# -- RNNLM ---------------------------------------------------------------------
+def numpy_lm_logits(X_ids: np.ndarray, P: dict[str, np.ndarray], V: int, activation: str = "tanh") -> np.ndarray:
+    """Reference LM forward: ids (B, T) → logits (T, B, V), one-hot inputs."""
+    x = np.eye(V)[X_ids.T]  # (T, B, V)
+    H = numpy_rnn(x, np.zeros((X_ids.shape[0], P["W_hh"].shape[0])), P["W_xh"], P["W_hh"], P["b_h"], activation)
+    return H @ P["W_ho"].T + P["b_o"]
+
+
+@pytest.mark.parametrize("cell", ["scratch", "torch"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_rnnlm_forward_matches_numpy_reference(cell, activation):
+    V, h, B, T = 6, 5, 3, 7
+    P = random_params(V, h, V, seed=2)
+    model = load_numpy_params(RNNLM(V, h, cell=cell, activation=activation, dtype=F64), P)
+    X = np.random.default_rng(0).integers(0, V, (B, T))
+    logits, h_T = model(torch.from_numpy(X))
+    assert logits.shape == (T, B, V) and h_T.shape == (B, h)
+    np.testing.assert_allclose(logits.detach().numpy(), numpy_lm_logits(X, P, V, activation), atol=1e-12, rtol=0)
+
+
+def test_rnnlm_state_carries_like_one_long_pass():
+    """Two halves with the state handed over equal one pass over the whole sequence."""
+    V, h = 5, 4
+    P = random_params(V, h, V, seed=3)
+    for cell in ("scratch", "torch"):
+        model = load_numpy_params(RNNLM(V, h, cell=cell, dtype=F64), P)
+        X = torch.from_numpy(np.random.default_rng(1).integers(0, V, (2, 10)))
+        whole, h_whole = model(X)
+        first, s = model(X[:, :6])
+        second, h_end = model(X[:, 6:], s)
+        torch.testing.assert_close(torch.cat([first, second]), whole, atol=1e-12, rtol=0)
+        torch.testing.assert_close(h_end, h_whole, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(whole.detach().numpy(), numpy_lm_logits(X.numpy(), P, V), atol=1e-12, rtol=0)
+
+
+def test_autograd_matches_rnn_numpy_backward():
+    rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
+    V, h, B, T = 6, 5, 3, 8
+    P = random_params(V, h, V, seed=4)
+    g = np.random.default_rng(5)
+    X, Y = g.integers(0, V, (B, T)), g.integers(0, V, (B, T))
+    loss_np, grads_np, hT_np = rnn_numpy.lm_loss_and_grads(P, X.T.copy(), Y.T.copy())
+    for cell in ("scratch", "torch"):
+        model = load_numpy_params(RNNLM(V, h, cell=cell, dtype=F64), P)
+        logits, h_T = model(torch.from_numpy(X))
+        loss = nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(Y).T.reshape(-1))
+        loss.backward()
+        assert abs(loss.item() - loss_np) < 1e-12
+        np.testing.assert_allclose(h_T.detach().numpy(), hT_np, atol=1e-12, rtol=0)
+        r = model.rnn
+        got = {
+            "W_xh": (r.W_xh if cell == "scratch" else r.weight_ih_l0).grad,
+            "W_hh": (r.W_hh if cell == "scratch" else r.weight_hh_l0).grad,
+            "b_h": (r.b_h if cell == "scratch" else r.bias_ih_l0).grad,
+            "W_ho": model.W_ho.grad,
+            "b_o": model.b_o.grad,
+        }
+        for k, v in got.items():
+            np.testing.assert_allclose(v.numpy(), grads_np[k], atol=1e-10, rtol=0, err_msg=f"{cell}: d{k}")
+
+
+def test_embedding_model_shapes_and_state():
+    V, h, e = 9, 6, 4
+    for cell in ("scratch", "torch"):
+        model = RNNLM(V, h, embed_dim=e, cell=cell)
+        assert model.rnn.input_size == e
+        logits, h_T = model(torch.zeros(2, 3, dtype=torch.long), model.begin_state(2))
+        assert logits.shape == (3, 2, V) and h_T.shape == (2, h)
+        assert logits.dtype == torch.float32
+    assert torch.equal(model.begin_state(4), torch.zeros(4, h))
+
+
+def test_rnnlm_accepts_numpy_ids_and_is_seeded():
+    V, h = 7, 5
+    X = np.random.default_rng(0).integers(0, V, (3, 4))
+    before = torch.get_rng_state()
+    for cell in ("scratch", "torch"):
+        RNNLM(V, h, cell=cell, embed_dim=3)
+    assert torch.equal(torch.get_rng_state(), before), "building a model must not use the global RNG"
+    a, b, c = RNNLM(V, h, seed=1), RNNLM(V, h, seed=1), RNNLM(V, h, seed=2)
+    la, _ = a(X)
+    lb, _ = b(torch.from_numpy(X))
+    lc, _ = c(X)
+    assert torch.equal(la, lb)
+    assert not torch.allclose(la, lc)
+
+
+def test_dropout_only_in_training_mode():
+    V, h = 7, 16
+    model = RNNLM(V, h, cell="torch", dropout=0.5)
+    X = torch.zeros(2, 5, dtype=torch.long)
+    model.eval()
+    assert torch.equal(model(X)[0], model(X)[0])
+    model.train()
+    torch.manual_seed(0)
+    assert not torch.equal(model(X)[0], model(X)[0])
+
+
+# -- weights in and out -----------------------------------------------------------
+@pytest.mark.parametrize("cell", ["scratch", "torch"])
+def test_numpy_params_round_trip(cell):
+    V, h = 6, 4
+    P = random_params(V, h, V, seed=6)
+    model = load_numpy_params(RNNLM(V, h, cell=cell, dtype=F64), P)
+    out = numpy_params(model)
+    assert out.keys() == P.keys()
+    for k in P:
+        assert out[k].dtype == np.float64
+        np.testing.assert_array_equal(out[k], P[k])
+    if cell == "torch":
+        assert torch.count_nonzero(model.rnn.bias_hh_l0) == 0
+    out["W_hh"][0, 0] += 1.0  # a copy: editing it leaves the model alone
+    assert numpy_params(model)["W_hh"][0, 0] == P["W_hh"][0, 0]
+
+
+def test_torch_cell_export_folds_the_two_biases():
+    V, h = 6, 5
+    src = RNNLM(V, h, cell="torch", seed=3, dtype=F64)  # bias_hh nonzero after init
+    assert torch.count_nonzero(src.rnn.bias_hh_l0) > 0
+    P = numpy_params(src)
+    np.testing.assert_allclose(
+        P["b_h"], (src.rnn.bias_ih_l0 + src.rnn.bias_hh_l0).detach().numpy(), atol=1e-15, rtol=0
+    )
+    dst = load_numpy_params(RNNLM(V, h, cell="scratch", dtype=F64), P)
+    X = torch.from_numpy(np.random.default_rng(0).integers(0, V, (2, 9)))
+    torch.testing.assert_close(dst(X)[0], src(X)[0], atol=1e-12, rtol=0)
+
+
+def test_rnn_numpy_init_params_load():
+    rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
+    V, h = 8, 5
+    P = rnn_numpy.init_params(V, h, V, rng=0)
+    model = load_numpy_params(RNNLM(V, h, dtype=F64), P)
+    X = np.random.default_rng(2).integers(0, V, (3, 6))
+    np.testing.assert_allclose(model(X)[0].detach().numpy(), numpy_lm_logits(X, P, V), atol=1e-12, rtol=0)
+
+
+def test_embedding_params_round_trip():
+    V, h, e = 6, 4, 3
+    P = random_params(e, h, V, seed=1)
+    P["embedding"] = np.random.default_rng(0).normal(size=(V, e))
+    model = load_numpy_params(RNNLM(V, h, embed_dim=e, dtype=F64), P)
+    out = numpy_params(model)
+    for k in P:
+        np.testing.assert_array_equal(out[k], P[k])
+
+
+def test_param_count():
+    V, h = 28, 32
+    # one-hot input, so d = V: W_xh h*d, W_hh h*h, b_h h, W_ho V*h, b_o V
+    assert param_count(RNNLM(V, h, cell="scratch")) == h * (V + h + V + 1) + V == 2876
+    # nn.RNN keeps two biases, bias_ih and bias_hh, that only enter as their sum: h more
+    assert param_count(RNNLM(V, h, cell="torch")) == h * (V + h + V + 1) + V + h
+    # with an embedding (V, e): d = e, plus V*e embedding entries
+    e = 10
+    assert param_count(RNNLM(V, h, embed_dim=e)) == h * (e + h + V + 1) + V + V * e
+    rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
+    assert param_count(RNNLM(V, h)) == rnn_numpy.param_count(V, h, V)
+
+
+# -- validation --------------------------------------------------------------------
+def test_rnnlm_input_validation():
+    V, h = 5, 3
+    model = RNNLM(V, h)
+    with pytest.raises(ValueError, match=r"X must have shape \(B, T\); got \(4,\); for one sequence add a batch axis"):
+        model(torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"X must have shape \(B, T\); got \(2, 3, 5\)"):
+        model(torch.zeros(2, 3, 5, dtype=torch.long))
+    with pytest.raises(TypeError, match=r"X must hold integer token ids \(int64\); got dtype torch.float32"):
+        model(torch.zeros(2, 3))
+    with pytest.raises(TypeError, match=r"X must hold integer token ids; got numpy dtype float64"):
+        model(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match=r"X must be a \(B, T\) tensor of token ids; got list"):
+        model([[1, 2]])
+    with pytest.raises(ValueError, match=r"outside \[0, V=5\): min 0, max 5"):
+        model(torch.tensor([[0, 5]]))
+    with pytest.raises(ValueError, match=r"outside \[0, V=5\): min -1, max 2"):
+        model(torch.tensor([[-1, 2]]))
+    with pytest.raises(ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(1, 2, 3\)"):
+        model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(1, 2, 3))
+    with pytest.raises(ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(3, 3\)"):
+        model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(3, 3))
+    with pytest.raises(TypeError, match=r"state must have dtype torch.float32"):
+        model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 3, dtype=F64))
+
+
+def test_rnnlm_constructor_validation():
+    with pytest.raises(ValueError, match=r"cell must be one of 'scratch', 'torch'; got 'gru'"):
+        RNNLM(5, 3, cell="gru")
+    with pytest.raises(ValueError, match=r"vocab_size must be a positive int \(>= 1\); got 0"):
+        RNNLM(0, 3)
+    with pytest.raises(ValueError, match=r"embed_dim must be a positive int"):
+        RNNLM(5, 3, embed_dim=-2)
+    with pytest.raises(ValueError, match=r"dropout must be a probability in \[0, 1\); got 1.0"):
+        RNNLM(5, 3, dropout=1.0)
+    with pytest.raises(TypeError, match=r"dtype must be torch.float32 or torch.float64"):
+        RNNLM(5, 3, dtype=torch.float16)
+    with pytest.raises(ValueError, match=r"batch_size must be a positive int \(>= 1\); got 0"):
+        RNNLM(5, 3).begin_state(0)
+
+
+def test_load_numpy_params_validation():
+    V, h = 5, 3
+    model = RNNLM(V, h)
+    P = random_params(V, h, V)
+    with pytest.raises(ValueError, match=r"params must have exactly the keys .*missing \['b_o'\]"):
+        load_numpy_params(model, {k: v for k, v in P.items() if k != "b_o"})
+    with pytest.raises(ValueError, match=r"unexpected \['W_hq'\]"):
+        load_numpy_params(model, {**P, "W_hq": P["W_ho"]})
+    with pytest.raises(ValueError, match=r"params\['W_hh'\] must have shape \(h=3, h=3\); got \(4, 4\)"):
+        load_numpy_params(model, {**P, "W_hh": np.zeros((4, 4))})
+    with pytest.raises(ValueError, match=r"params\['W_xh'\] must have shape \(h=3, d=5\); got \(5, 3\)"):
+        load_numpy_params(model, {**P, "W_xh": P["W_xh"].T})
+    with pytest.raises(TypeError, match=r"params\['b_h'\] must be a floating-point array; got dtype int64"):
+        load_numpy_params(model, {**P, "b_h": np.zeros(h, dtype=np.int64)})
+    with pytest.raises(TypeError, match=r"params must be a dict of numpy arrays; got list"):
+        load_numpy_params(model, [P])
+    with pytest.raises(TypeError, match=r"model must be an rnnkit RNNLM; got RNN"):
+        numpy_params(nn.RNN(3, 3))
+    with pytest.raises(TypeError, match=r"model must be a torch.nn.Module; got dict"):
+        param_count({})
