@@ -29,6 +29,8 @@ parser.add_argument("--repeats", type=int, default=15, help="timed repeats per c
 parser.add_argument("--seconds", type=float, default=0.2, help="approximate length of one repeat")
 parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
 parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
+parser.add_argument("--train-seconds", type=float, default=20.0,
+                    help="wall time each model trains on Hamlet in the equal-time comparison (0 skips it)")
 args = parser.parse_args()
 
 # Pin BLAS threads: with threadpoolctl after importing numpy, else with environment
@@ -63,7 +65,7 @@ def min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
     hs[-1] = np.copy(hprev)
     loss = 0.0
     for t in range(len(inputs)):
-        xs[t] = np.zeros((V, 1))
+        xs[t] = np.zeros((Wxh.shape[1], 1))
         xs[t][inputs[t]] = 1
         hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
         ys[t] = np.dot(Why, hs[t]) + by
@@ -88,7 +90,7 @@ def min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
     return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
 
 
-def make_baseline(corpus, params):
+def make_baseline(corpus, params, return_weights=False):
     """Closure running one min-char-rnn training step per call; weights copied (Why = W_ho)."""
     Wxh, Whh, Why = (params[k].copy() for k in ("W_xh", "W_hh", "W_ho"))
     bh, by = params["b_h"][:, None].copy(), params["b_o"][:, None].copy()
@@ -108,13 +110,13 @@ def make_baseline(corpus, params):
         state["p"] = p + T
         return loss
 
-    return step
+    return (step, weights) if return_weights else step
 
 
 # ----------------------------------------------------------------------------- (b) rnnkit batched
 
 
-def make_batched(corpus, params, B):
+def make_batched(corpus, params, B, return_params=False):
     """Closure running one rnnkit training step on a (T, B) window per call."""
     L = (len(corpus) - 1) // B
     streams = corpus[: B * L + 1]
@@ -136,7 +138,55 @@ def make_batched(corpus, params, B):
         state["p"] = p + T
         return loss
 
-    return step
+    return (step, params) if return_params else step
+
+
+# ----------------------------------------------------------------------------- equal wall time
+
+
+def valid_perplexity(params, ids):
+    """exp(mean cross-entropy) over ``ids`` read as one stream, state carried across windows of T."""
+    h = np.zeros((1, params["W_hh"].shape[0]))
+    total, n = 0.0, 0
+    for p in range(0, len(ids) - 1, T):
+        X, Y = ids[p:p + T], ids[p + 1:p + T + 1]
+        X = X[: len(Y)]
+        loss, _, h = lm_loss_and_grads(params, X[:, None], Y[:, None], h)
+        total, n = total + loss * len(Y), n + len(Y)
+    return float(np.exp(total / n))
+
+
+def train_for(step, seconds):
+    """Call ``step`` until ``seconds`` of wall time have passed; return the number of steps."""
+    t0, n = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        step()
+        n += 1
+    return n
+
+
+def equal_wall_time(seconds, B):
+    """Train min-char-rnn and rnnkit (batch B) for the same wall time on Hamlet; compare validation."""
+    from rnnkit.datasets import char_corpus
+
+    corpus = char_corpus()
+    Vc = corpus.vocab_size
+    params = init_params(Vc, H, Vc, rng=1, scale=0.01)
+    base_step, base_weights = make_baseline(corpus.train_ids, params, return_weights=True)
+    ours_step, ours_params = make_batched(corpus.train_ids, params, B, return_params=True)
+    n_base = train_for(base_step, seconds)
+    n_ours = train_for(ours_step, seconds)
+    Wxh, Whh, Why, bh, by = base_weights
+    base_params = {"W_xh": Wxh, "W_hh": Whh, "W_ho": Why, "b_h": bh[:, 0], "b_o": by[:, 0]}
+    ppl_base = valid_perplexity(base_params, corpus.valid_ids)
+    ppl_ours = valid_perplexity(ours_params, corpus.valid_ids)
+    print(f"\nequal wall time on Hamlet letters (rnnkit.datasets.char_corpus, V={Vc}, "
+          f"{len(corpus.valid_ids):,} validation characters), {seconds:.0f} s each, same init and Adagrad lr:")
+    print(f"{'implementation':<36}{'B':>5}{'steps':>8}{'tokens seen':>13}{'valid ppl':>11}")
+    print(f"{'(a) min-char-rnn, token at a time':<36}{1:>5}{n_base:>8}{n_base * T:>13,}{ppl_base:>11.3f}")
+    print(f"{'(b) rnnkit batched numpy':<36}{B:>5}{n_ours:>8}{n_ours * T * B:>13,}{ppl_ours:>11.3f}")
+    verdict = "lower" if ppl_ours < ppl_base else "NOT lower"
+    print(f"rnnkit's validation perplexity is {verdict} than the baseline's at equal wall time")
 
 
 # ----------------------------------------------------------------------------- timing
@@ -221,6 +271,8 @@ def main():
     ratio = float(np.median(rates[best] / base))
     verdict = "meets" if ratio >= 10 else "MISSES"
     print(f"\nbest: B={best} at {ratio:.1f}x the baseline's tokens/s ({verdict} the >= 10x target)")
+    if args.train_seconds > 0:
+        equal_wall_time(args.train_seconds, best)
 
 
 if __name__ == "__main__":
