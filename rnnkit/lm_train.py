@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from .batching import as_ids, random_batches, sequential_batches
 from .datasets import char_corpus
 from .rnn_torch import as_id_tensor
+from .shapes import check_positive_int
 from .vocab import Vocab, tokenize
 
 __all__ = [
@@ -144,14 +145,6 @@ def _check_model(model: object) -> nn.Module:
     return model
 
 
-def _check_pos_int(name: str, v: object) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int; got {type(v).__name__} {v!r}")
-    if v < 1:
-        raise ValueError(f"{name} must be a positive int (>= 1); got {v}")
-    return int(v)
-
-
 def window_perplexity(
     model: nn.Module, X: np.ndarray | torch.Tensor, Y: np.ndarray | torch.Tensor, *, batch_size: int = 1024
 ) -> float:
@@ -170,7 +163,7 @@ def window_perplexity(
         raise ValueError(f"X and Y must have the same shape (N, T); got {tuple(X.shape)} and {tuple(Y.shape)}")
     if X.numel() == 0:
         raise ValueError("X is empty; expected at least one window of at least one token")
-    batch_size = _check_pos_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     device = _model_device(model)
     was_training = model.training
     model.eval()
@@ -203,8 +196,8 @@ def evaluate_perplexity(
     arr = as_ids(ids)
     if arr.size < 2:
         raise ValueError(f"ids must hold at least 2 tokens (an input and its target); got {arr.size}")
-    batch_size = _check_pos_int("batch_size", batch_size)
-    num_steps = _check_pos_int("num_steps", num_steps)
+    batch_size = check_positive_int("batch_size", batch_size)
+    num_steps = check_positive_int("num_steps", num_steps)
     V = model.vocab_size
     B = min(batch_size, arr.size - 1)
     L = (arr.size - 1) // B  # predictions per stream
@@ -325,8 +318,8 @@ def train_lm(
     model = _check_model(model)
     train_arr = as_ids(train_ids)
     as_id_tensor(train_arr[None, :], model.vocab_size, "train_ids")
-    batch_size = _check_pos_int("batch_size", batch_size)
-    num_steps = _check_pos_int("num_steps", num_steps)
+    batch_size = check_positive_int("batch_size", batch_size)
+    num_steps = check_positive_int("num_steps", num_steps)
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {optimizer!r}")
     if partition not in ("random", "sequential"):
@@ -344,15 +337,15 @@ def train_lm(
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not weight_decay >= 0:
         raise ValueError(f"weight_decay must be a number >= 0; got {weight_decay!r}")
     if epochs is not None:
-        epochs = _check_pos_int("epochs", epochs)
+        epochs = check_positive_int("epochs", epochs)
     if steps is not None:
-        steps = _check_pos_int("steps", steps)
+        steps = check_positive_int("steps", steps)
     if time_budget_s is not None and (
         isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float)) or not time_budget_s > 0
     ):
         raise ValueError(f"time_budget_s must be a number of seconds > 0; got {time_budget_s!r}")
     if eval_every is not None:
-        eval_every = _check_pos_int("eval_every", eval_every)
+        eval_every = check_positive_int("eval_every", eval_every)
     if lr_schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule must be 'constant' or 'cosine'; got {lr_schedule!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .shapes import check_choice, check_positive_int
+
 __all__ = [
     "ACTIVATIONS",
     "CELLS",
@@ -45,22 +47,6 @@ __all__ = [
 
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu")
 CELLS: tuple[str, ...] = ("scratch", "torch")
-
-
-# -- small checks, worded the rnnkit way -----------------------------------------
-def _check_pos_int(name: str, v: object) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int; got {type(v).__name__} {v!r}")
-    if v < 1:
-        raise ValueError(f"{name} must be a positive int (>= 1); got {v}")
-    return int(v)
-
-
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
-    return value  # type: ignore[return-value]
 
 
 def _generator(seed: int | torch.Generator) -> torch.Generator:
@@ -115,9 +101,9 @@ class RNNScratch(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        self.input_size = _check_pos_int("input_size", input_size)
-        self.hidden_size = _check_pos_int("hidden_size", hidden_size)
-        self.activation = _check_choice("activation", activation, ACTIVATIONS)
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
         d, h = self.input_size, self.hidden_size
         self.W_xh = nn.Parameter(torch.empty(h, d, dtype=dtype))  # (h, d)
         self.W_hh = nn.Parameter(torch.empty(h, h, dtype=dtype))  # (h, h)
@@ -277,11 +263,11 @@ class RNNLM(nn.Module):
             raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
         self.dropout = float(dropout)
         self.drop = nn.Dropout(self.dropout)
-        self.vocab_size = _check_pos_int("vocab_size", vocab_size)
-        self.hidden_size = _check_pos_int("hidden_size", hidden_size)
-        self.embed_dim = None if embed_dim is None else _check_pos_int("embed_dim", embed_dim)
-        self.cell = _check_choice("cell", cell, CELLS)
-        self.activation = _check_choice("activation", activation, ACTIVATIONS)
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.embed_dim = None if embed_dim is None else check_positive_int("embed_dim", embed_dim)
+        self.cell = check_choice("cell", cell, CELLS)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
         if dtype not in (torch.float32, torch.float64):
             raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
         g = _generator(seed)
@@ -322,7 +308,7 @@ class RNNLM(nn.Module):
 
     def begin_state(self, batch_size: int) -> torch.Tensor:
         """Zero initial state of shape (B, h), on the model's device and dtype."""
-        B = _check_pos_int("batch_size", batch_size)
+        B = check_positive_int("batch_size", batch_size)
         return self.out.weight.new_zeros((B, self.hidden_size))
 
     def inputs(self, X: torch.Tensor) -> torch.Tensor:
