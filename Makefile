@@ -41,7 +41,7 @@ test: setup
 
 lab: release
 	cd exercises && ../$(BIN)/python -m rnnkit.course start-work --dest ../my-work
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter lab --notebook-dir=.
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 grade: setup
 	cd exercises && ../$(BIN)/python -m rnnkit.course grade
