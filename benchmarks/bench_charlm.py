@@ -11,7 +11,7 @@ models get the same single CPU core one after the other.
 Data (Dive into Deep Learning's): ``letters_only(load_play("hamlet"))``, 28
 tokens (26 letters, space, ``<unk>``), overlapping windows of 33 characters at
 stride 1 (input 32, target shifted by one); the last 16,000 windows are the
-validation set (:func:`rnnkit.lm_train.d2l_windows`). Validation perplexity =
+validation set (:func:`rnnkit.d2l_split.d2l_windows`). Validation perplexity =
 exp(mean cross-entropy over every position of every validation window, each
 window read from a zero state) (:func:`rnnkit.lm_train.window_perplexity`).
 
@@ -43,7 +43,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rnnkit.lm_train import char_lm_preset, d2l_char_corpus, d2l_train_ids, d2l_windows, sample, train_lm
+from rnnkit.d2l_split import d2l_char_corpus, d2l_train_ids, d2l_windows
+from rnnkit.lm_train import char_lm_preset, sample, train_lm
 from rnnkit.rnn_torch import RNNLM, param_count
 
 NUM_STEPS, NUM_VALID = 32, 16000

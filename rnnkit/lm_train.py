@@ -21,7 +21,7 @@ Two ways to measure it on held-out text, both here:
   before it in its stream);
 * :func:`window_perplexity` scores a set of fixed windows, each from a zero
   state — the measure of Dive into Deep Learning's character model, whose data
-  split :func:`d2l_windows` reproduces so that results compare.
+  split :func:`rnnkit.d2l_split.d2l_windows` reproduces so that results compare.
 
 Models take ids ``(B, T)`` batch-first and return logits ``(T, B, V)``
 time-major (see :class:`rnnkit.rnn_torch.RNNLM`).
@@ -41,15 +41,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .batching import as_ids, random_batches, sequential_batches
-from .datasets import char_corpus
 from .rnn_torch import as_id_tensor
 from .shapes import check_positive_int
 from .vocab import Vocab, tokenize
 
 __all__ = [
-    "d2l_char_corpus",
-    "d2l_windows",
-    "d2l_train_ids",
     "window_perplexity",
     "evaluate_perplexity",
     "train_lm",
@@ -57,75 +53,6 @@ __all__ = [
     "char_lm_preset",
     "PRESET_NAMES",
 ]
-
-
-# -- data: the character corpus and windows of Dive into Deep Learning ------------
-def d2l_char_corpus(play: str = "hamlet") -> tuple[np.ndarray, Vocab]:
-    """All letters-only character ids of a play, and their 28-token vocabulary.
-
-    The corpus of :func:`rnnkit.datasets.char_corpus` (Dive into Deep
-    Learning's preprocessing: lower-case letters and single spaces; vocabulary
-    ``<unk>`` then the 27 symbols by decreasing frequency), but as one array,
-    for :func:`d2l_windows` to split its own way.
-
-    Returns ``(ids (N,) int64, vocab)``.
-    """
-    c = char_corpus(play)
-    return np.concatenate([c.train_ids, c.valid_ids]), c.vocab
-
-
-def _check_windows_args(ids: object, num_steps: int, num_valid: int) -> np.ndarray:
-    arr = as_ids(ids)
-    for name, v in (("num_steps", num_steps), ("num_valid", num_valid)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must be an int; got {type(v).__name__}")
-        if v < 1:
-            raise ValueError(f"{name} must be >= 1; got {v}")
-    n_windows = arr.size - num_steps
-    if n_windows < num_valid + 1:
-        raise ValueError(
-            f"{arr.size} ids give {max(n_windows, 0)} windows of {num_steps + 1} tokens; "
-            f"expected more than num_valid={num_valid} so that some are left for training"
-        )
-    return arr
-
-
-def d2l_windows(
-    ids: Sequence[int] | np.ndarray, num_steps: int = 32, num_valid: int = 16000
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Overlapping windows at stride 1, the last ``num_valid`` held out.
-
-    Window ``i`` is ``ids[i : i + num_steps + 1]``: input ``X[i] = ids[i : i+T]``,
-    target ``Y[i] = ids[i+1 : i+T+1]`` (shifted by one), for
-    ``i = 0 .. N - T - 1``. The first windows are for training, the last
-    ``num_valid`` for validation — Dive into Deep Learning's split.
-
-    Returns ``(train_X, train_Y, valid_X, valid_Y)``, int64 arrays of shape
-    ``(N_train, T)`` and ``(num_valid, T)``. The training windows read the text
-    ``ids[: N_train + T]`` (see :func:`d2l_train_ids`).
-    """
-    arr = _check_windows_args(ids, num_steps, num_valid)
-    W = np.lib.stride_tricks.sliding_window_view(arr, num_steps + 1)  # (N - T, T + 1)
-    n_train = W.shape[0] - num_valid
-    X, Y = W[:, :-1], W[:, 1:]
-    return (
-        np.ascontiguousarray(X[:n_train]),
-        np.ascontiguousarray(Y[:n_train]),
-        np.ascontiguousarray(X[n_train:]),
-        np.ascontiguousarray(Y[n_train:]),
-    )
-
-
-def d2l_train_ids(ids: Sequence[int] | np.ndarray, num_steps: int = 32, num_valid: int = 16000) -> np.ndarray:
-    """The stretch of ``ids`` that the training windows of :func:`d2l_windows` cover.
-
-    ``ids[: N_train + T]``: exactly the inputs and targets of the training
-    windows, as one stream, for :func:`train_lm`'s own minibatching. A model
-    trained on it has seen the same characters as one trained on the windows.
-    """
-    arr = _check_windows_args(ids, num_steps, num_valid)
-    n_train = arr.size - num_steps - num_valid
-    return arr[: n_train + num_steps]
 
 
 # -- loss: perplexity -----------------------------------------------------------
@@ -152,7 +79,7 @@ def window_perplexity(
 
     ``ppl = exp(mean NLL)`` over every position of every window: ``X`` and
     ``Y`` are ``(N, T)`` ids with ``Y`` the next tokens (as from
-    :func:`d2l_windows`). No gradients; the model's train/eval mode is restored.
+    :func:`rnnkit.d2l_split.d2l_windows`). No gradients; the model's train/eval mode is restored.
     Uniform guessing over ``V`` tokens gives ``V``.
     """
     model = _check_model(model)
@@ -269,7 +196,7 @@ def train_lm(
         1-D held-out ids, measured by :func:`evaluate_perplexity` (same
         ``batch_size`` and ``num_steps``), **or** a pair ``(X, Y)`` of
         ``(N, T)`` windows measured by :func:`window_perplexity` (each window from
-        a zero state, e.g. the validation windows of :func:`d2l_windows`).
+        a zero state, e.g. the validation windows of :func:`rnnkit.d2l_split.d2l_windows`).
     batch_size, num_steps:
         ``B`` subsequences of ``T`` tokens per minibatch.
     lr:

@@ -18,10 +18,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from rnnkit.d2l_split import d2l_train_ids, d2l_windows
 from rnnkit.lm_train import (
     char_lm_preset,
-    d2l_train_ids,
-    d2l_windows,
     evaluate_perplexity,
     sample,
     train_lm,
