@@ -260,13 +260,20 @@ def test_step_backward_matches_finite_differences(activation):
         assert relative_error(grad, fd_grad(loss, arr, 1e-3), floor=FD_FLOOR) <= FD_TOL
 
 
-@PROPERTY
-@given(shapes, st.sampled_from(["tanh", "relu"]))
-def test_lm_grads_match_finite_differences(s, activation):
+def lm_problem(s):
+    """A random language-model problem for one drawn shape: params, X, Y (T, B) ids, h0 (B, h)."""
     T, B, h, V = s["T"], s["B"], s["h"], s["V"]
     r = np.random.default_rng(s["seed"])
     params = init_params(V, h, V, rng=r)
     X, Y, h0 = r.integers(0, V, (T, B)), r.integers(0, V, (T, B)), r.normal(size=(B, h))
+    return params, X, Y, h0
+
+
+@PROPERTY
+@given(shapes, st.sampled_from(["tanh", "relu"]))
+def test_lm_grads_match_finite_differences(s, activation):
+    params, X, Y, h0 = lm_problem(s)
+    V = s["V"]
     if activation == "relu":
         assume(preactivation_margin(one_hot(X, V), h0, params["W_xh"], params["W_hh"], params["b_h"]) >= 1e-2)
     _, grads, _ = lm_loss_and_grads(params, X, Y, h0, activation)
@@ -282,10 +289,8 @@ def test_lm_grads_match_finite_differences(s, activation):
 @PROPERTY
 @given(shapes, st.sampled_from(["tanh", "relu"]))
 def test_lm_loss_and_grads_match_torch_autograd(s, activation):
-    T, B, h, V = s["T"], s["B"], s["h"], s["V"]
-    r = np.random.default_rng(s["seed"])
-    params = init_params(V, h, V, rng=r)
-    X, Y, h0 = r.integers(0, V, (T, B)), r.integers(0, V, (T, B)), r.normal(size=(B, h))
+    params, X, Y, h0 = lm_problem(s)
+    V, h = s["V"], s["h"]
     loss, grads, h_T = lm_loss_and_grads(params, X, Y, h0, activation)
 
     rnn = torch.nn.RNN(V, h, nonlinearity=activation, dtype=torch.float64)
