@@ -54,7 +54,9 @@ NUM_STEPS, NUM_VALID = 32, 16000
 class D2LRNNLMScratch:
     """The RNN LM of D2L §9.5 (``RNNScratch`` + ``RNNLMScratch``), without the d2l package."""
 
-    def __init__(self, vocab_size: int, num_hiddens: int = 32, sigma: float = 0.01, seed: int = 0):
+    def __init__(
+        self, vocab_size: int, num_hiddens: int = 32, sigma: float = 0.01, seed: int = 0
+    ):
         g = torch.Generator().manual_seed(seed)
         V, h = vocab_size, num_hiddens
         self.vocab_size, self.num_hiddens = V, h
@@ -67,12 +69,16 @@ class D2LRNNLMScratch:
     def parameters(self) -> list[torch.Tensor]:
         return [self.W_xh, self.W_hh, self.b_h, self.W_hq, self.b_q]
 
-    def rnn(self, inputs: torch.Tensor, state: torch.Tensor | None = None) -> list[torch.Tensor]:
+    def rnn(
+        self, inputs: torch.Tensor, state: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
         if state is None:
             state = torch.zeros((inputs.shape[1], self.num_hiddens))
         outputs = []
         for X in inputs:  # X: (B, V)
-            state = torch.tanh(torch.matmul(X, self.W_xh) + torch.matmul(state, self.W_hh) + self.b_h)
+            state = torch.tanh(
+                torch.matmul(X, self.W_xh) + torch.matmul(state, self.W_hh) + self.b_h
+            )
             outputs.append(state)
         return outputs
 
@@ -93,18 +99,24 @@ def d2l_clip_gradients(params: list[torch.Tensor], grad_clip_val: float) -> None
             p.grad[:] *= grad_clip_val / norm
 
 
-def d2l_valid_ppl(model: D2LRNNLMScratch, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1024) -> float:
+def d2l_valid_ppl(
+    model: D2LRNNLMScratch, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1024
+) -> float:
     total = 0.0
     with torch.no_grad():
         for i in range(0, X.shape[0], batch_size):
             Y_hat = model(X[i : i + batch_size])
             total += F.cross_entropy(
-                Y_hat.reshape(-1, Y_hat.shape[-1]), Y[i : i + batch_size].reshape(-1), reduction="sum"
+                Y_hat.reshape(-1, Y_hat.shape[-1]),
+                Y[i : i + batch_size].reshape(-1),
+                reduction="sum",
             ).item()
     return math.exp(total / Y.numel())
 
 
-def run_d2l(train_X, train_Y, valid_X, valid_Y, V: int, seconds: float, seed: int = 0) -> dict:
+def run_d2l(
+    train_X, train_Y, valid_X, valid_Y, V: int, seconds: float, seed: int = 0
+) -> dict:
     model = D2LRNNLMScratch(V, 32, seed=seed)
     params = model.parameters()
     lr, batch_size, clip = 1.0, 1024, 1.0
@@ -113,7 +125,9 @@ def run_d2l(train_X, train_Y, valid_X, valid_Y, V: int, seconds: float, seed: in
     g = torch.Generator().manual_seed(seed)
     steps, tokens, elapsed, epoch = 0, 0, 0.0, 0
     while elapsed < seconds:
-        perm = torch.randperm(Xtr.shape[0], generator=g)  # shuffle=True, last batch kept
+        perm = torch.randperm(
+            Xtr.shape[0], generator=g
+        )  # shuffle=True, last batch kept
         for i in range(0, Xtr.shape[0], batch_size):
             t0 = time.perf_counter()
             idx = perm[i : i + batch_size]
@@ -142,7 +156,9 @@ def run_d2l(train_X, train_Y, valid_X, valid_Y, V: int, seconds: float, seed: in
 
 
 # -- (b) rnnkit ----------------------------------------------------------------------
-def run_rnnkit(ids, valid_X, valid_Y, V: int, seconds: float, preset: str = "60s", seed: int = 0) -> dict:
+def run_rnnkit(
+    ids, valid_X, valid_Y, V: int, seconds: float, preset: str = "60s", seed: int = 0
+) -> dict:
     p = char_lm_preset(preset)
     model = RNNLM(V, **p["model"], seed=seed)
     train = dict(p["train"])
@@ -156,7 +172,11 @@ def run_rnnkit(ids, valid_X, valid_Y, V: int, seconds: float, preset: str = "60s
         eval_every=None,
         progress=False,
         seed=seed,
-        **{k: v for k, v in train.items() if k not in ("eval_every", "progress", "seed")},
+        **{
+            k: v
+            for k, v in train.items()
+            if k not in ("eval_every", "progress", "seed")
+        },
     )
     m, t = p["model"], p["train"]
     desc = (
@@ -174,16 +194,28 @@ def run_rnnkit(ids, valid_X, valid_Y, V: int, seconds: float, preset: str = "60s
     }
 
 
-def run_fixed_preset(ids, valid_X, valid_Y, V: int, preset: str = "fast", seed: int = 0) -> dict:
+def run_fixed_preset(
+    ids, valid_X, valid_Y, V: int, preset: str = "fast", seed: int = 0
+) -> dict:
     """The notebook's fixed-step preset, timed."""
     p = char_lm_preset(preset)
     model = RNNLM(V, **p["model"], seed=seed)
     t0 = time.perf_counter()
-    hist = train_lm(model, d2l_train_ids(ids, NUM_STEPS, NUM_VALID), (valid_X, valid_Y), progress=False, seed=seed, **p["train"])
+    hist = train_lm(
+        model,
+        d2l_train_ids(ids, NUM_STEPS, NUM_VALID),
+        (valid_X, valid_Y),
+        progress=False,
+        seed=seed,
+        **p["train"],
+    )
     wall = time.perf_counter() - t0
-    print(f"    {len(hist['step'])} validations at steps {hist['step']}: valid ppl "
-          + ", ".join(f"{v:.3f}" for v in hist["valid_ppl"])
-          + f"; wall time incl. validation {wall:.1f} s", flush=True)
+    print(
+        f"    {len(hist['step'])} validations at steps {hist['step']}: valid ppl "
+        + ", ".join(f"{v:.3f}" for v in hist["valid_ppl"])
+        + f"; wall time incl. validation {wall:.1f} s",
+        flush=True,
+    )
     return {
         "model": f"rnnkit preset {preset!r}: fixed {p['train']['steps']} steps",
         "params": param_count(model),
@@ -195,7 +227,9 @@ def run_fixed_preset(ids, valid_X, valid_Y, V: int, preset: str = "fast", seed: 
 
 
 # -- (c) n-gram on the same windows -------------------------------------------------------
-def ngram_target_logprobs(lm, ids: np.ndarray, n_train: int, num_valid: int, T: int) -> np.ndarray:
+def ngram_target_logprobs(
+    lm, ids: np.ndarray, n_train: int, num_valid: int, T: int
+) -> np.ndarray:
     """log P(ids[p] | the c = lm.order ids before p) for every validation target p.
 
     Validation window i = n_train + j (j < num_valid) predicts ids[i + t + 1] at
@@ -204,10 +238,17 @@ def ngram_target_logprobs(lm, ids: np.ndarray, n_train: int, num_valid: int, T: 
     """
     c = lm.order
     first, last = n_train + 1, n_train + num_valid + T
-    return np.array([math.log(lm.prob(ids[p - c : p].tolist(), int(ids[p]))) for p in range(first, last)])
+    return np.array(
+        [
+            math.log(lm.prob(ids[p - c : p].tolist(), int(ids[p])))
+            for p in range(first, last)
+        ]
+    )
 
 
-def ngram_window_ppl(logp: dict[int, np.ndarray], k: int, num_valid: int, T: int) -> float:
+def ngram_window_ppl(
+    logp: dict[int, np.ndarray], k: int, num_valid: int, T: int
+) -> float:
     """Window perplexity of an order-k n-gram that, like the RNN, sees only its window.
 
     Position t of a window has t + 1 characters of context, so it is scored by
@@ -225,33 +266,59 @@ def run_ngram(ids, V: int, max_order: int = 7) -> list[dict]:
     train_ids = d2l_train_ids(ids, NUM_STEPS, NUM_VALID)
     n_train = train_ids.size - NUM_STEPS
     rows = []
-    for label, kw in (("Kneser-Ney", {}), ("add-alpha (alpha=0.1)", {"smoothing": "add-alpha", "alpha": 0.1})):
+    for label, kw in (
+        ("Kneser-Ney", {}),
+        ("add-alpha (alpha=0.1)", {"smoothing": "add-alpha", "alpha": 0.1}),
+    ):
         t0 = time.perf_counter()
         logp = {
-            c: ngram_target_logprobs(NGramLM(c, V, **kw).fit(train_ids), ids, n_train, NUM_VALID, NUM_STEPS)
+            c: ngram_target_logprobs(
+                NGramLM(c, V, **kw).fit(train_ids), ids, n_train, NUM_VALID, NUM_STEPS
+            )
             for c in range(1, max_order + 1)
         }
-        ppl = {k: ngram_window_ppl(logp, k, NUM_VALID, NUM_STEPS) for k in range(1, max_order + 1)}
-        print(f"  {label}: " + ", ".join(f"k={k}: {p:.3f}" for k, p in ppl.items()), flush=True)
+        ppl = {
+            k: ngram_window_ppl(logp, k, NUM_VALID, NUM_STEPS)
+            for k in range(1, max_order + 1)
+        }
+        print(
+            f"  {label}: " + ", ".join(f"k={k}: {p:.3f}" for k, p in ppl.items()),
+            flush=True,
+        )
         k = min(ppl, key=ppl.get)
-        rows.append({
-            "model": f"{label} n-gram, best context k={k}", "valid_ppl": ppl[k], "params": None,
-            "steps": 0, "tokens": 0, "seconds": time.perf_counter() - t0,
-        })
+        rows.append(
+            {
+                "model": f"{label} n-gram, best context k={k}",
+                "valid_ppl": ppl[k],
+                "params": None,
+                "steps": 0,
+                "tokens": 0,
+                "seconds": time.perf_counter() - t0,
+            }
+        )
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=60.0, help="training budget per RNN (default 60)")
+    ap.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="training budget per RNN (default 60)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--preset", default="60s", help="rnnkit preset for the timed run")
     ap.add_argument("--no-ngram", action="store_true", help="skip the n-gram baseline")
-    ap.add_argument("--no-fast", action="store_true", help="skip the notebook's fixed-step preset")
+    ap.add_argument(
+        "--no-fast", action="store_true", help="skip the notebook's fixed-step preset"
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}")
+    print(
+        f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}"
+    )
     ids, vocab = d2l_char_corpus("hamlet")
     V = len(vocab)
     train_X, train_Y, valid_X, valid_Y = d2l_windows(ids, NUM_STEPS, NUM_VALID)
@@ -292,7 +359,10 @@ def main() -> None:
             f"{r['valid_ppl'] / base:>6.3f}"
         )
     print()
-    print("rnnkit sample (temperature 0.5):", repr(sample(model, vocab, "to be or not to be ", 80, temperature=0.5)))
+    print(
+        "rnnkit sample (temperature 0.5):",
+        repr(sample(model, vocab, "to be or not to be ", 80, temperature=0.5)),
+    )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,23 @@ import sys
 import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--repeats", type=int, default=15, help="timed repeats per configuration (median reported)")
-parser.add_argument("--seconds", type=float, default=0.2, help="approximate length of one repeat")
+parser.add_argument(
+    "--repeats",
+    type=int,
+    default=15,
+    help="timed repeats per configuration (median reported)",
+)
+parser.add_argument(
+    "--seconds", type=float, default=0.2, help="approximate length of one repeat"
+)
 parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
 parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
-parser.add_argument("--train-seconds", type=float, default=20.0,
-                    help="wall time each model trains on Hamlet in the equal-time comparison (0 skips it)")
+parser.add_argument(
+    "--train-seconds",
+    type=float,
+    default=20.0,
+    help="wall time each model trains on Hamlet in the equal-time comparison (0 skips it)",
+)
 args = parser.parse_args()
 
 # Pin BLAS threads: with threadpoolctl after importing numpy, else with environment
@@ -39,7 +50,12 @@ try:
     import threadpoolctl
 except ImportError:
     threadpoolctl = None
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    for var in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+    ):
         os.environ[var] = str(args.threads)
     THREADS_HOW = f"environment variables OMP/OPENBLAS/MKL/VECLIB_*_THREADS={args.threads} set before importing numpy"
 
@@ -102,8 +118,10 @@ def make_baseline(corpus, params, return_weights=False):
         p = state["p"]
         if p + T + 1 >= len(corpus):
             p, state["h"] = 0, np.zeros((H, 1))
-        inputs, targets = corpus[p:p + T], corpus[p + 1:p + T + 1]
-        loss, *grads, state["h"] = min_char_rnn_loss(inputs, targets, state["h"], *weights)
+        inputs, targets = corpus[p : p + T], corpus[p + 1 : p + T + 1]
+        loss, *grads, state["h"] = min_char_rnn_loss(
+            inputs, targets, state["h"], *weights
+        )
         for w, g, mem in zip(weights, grads, mems):  # Adagrad
             mem += g * g
             w += -LEARNING_RATE * g / np.sqrt(mem + 1e-8)
@@ -120,7 +138,7 @@ def make_batched(corpus, params, B, return_params=False):
     """Closure running one rnnkit training step on a (T, B) window per call."""
     L = (len(corpus) - 1) // B
     streams = corpus[: B * L + 1]
-    X_all = streams[:-1][: B * L].reshape(B, L).T          # (L, B): column b is stream b
+    X_all = streams[:-1][: B * L].reshape(B, L).T  # (L, B): column b is stream b
     Y_all = streams[1:][: B * L].reshape(B, L).T
     params = {k: v.copy() for k, v in params.items()}
     mems = {k: np.zeros_like(v) for k, v in params.items()}
@@ -130,7 +148,9 @@ def make_batched(corpus, params, B, return_params=False):
         p = state["p"]
         if p + T > L:
             p, state["h"] = 0, np.zeros((B, H))
-        loss, grads, state["h"] = lm_loss_and_grads(params, X_all[p:p + T], Y_all[p:p + T], state["h"])
+        loss, grads, state["h"] = lm_loss_and_grads(
+            params, X_all[p : p + T], Y_all[p : p + T], state["h"]
+        )
         clip_grad_norm(grads, 5.0)
         for k, w in params.items():  # Adagrad
             mems[k] += grads[k] * grads[k]
@@ -149,7 +169,7 @@ def valid_perplexity(params, ids):
     h = np.zeros((1, params["W_hh"].shape[0]))
     total, n = 0.0, 0
     for p in range(0, len(ids) - 1, T):
-        X, Y = ids[p:p + T], ids[p + 1:p + T + 1]
+        X, Y = ids[p : p + T], ids[p + 1 : p + T + 1]
         X = X[: len(Y)]
         loss, _, h = lm_loss_and_grads(params, X[:, None], Y[:, None], h)
         total, n = total + loss * len(Y), n + len(Y)
@@ -172,21 +192,41 @@ def equal_wall_time(seconds, B):
     corpus = char_corpus()
     Vc = corpus.vocab_size
     params = init_params(Vc, H, Vc, rng=1, scale=0.01)
-    base_step, base_weights = make_baseline(corpus.train_ids, params, return_weights=True)
-    ours_step, ours_params = make_batched(corpus.train_ids, params, B, return_params=True)
+    base_step, base_weights = make_baseline(
+        corpus.train_ids, params, return_weights=True
+    )
+    ours_step, ours_params = make_batched(
+        corpus.train_ids, params, B, return_params=True
+    )
     n_base = train_for(base_step, seconds)
     n_ours = train_for(ours_step, seconds)
     Wxh, Whh, Why, bh, by = base_weights
-    base_params = {"W_xh": Wxh, "W_hh": Whh, "W_ho": Why, "b_h": bh[:, 0], "b_o": by[:, 0]}
+    base_params = {
+        "W_xh": Wxh,
+        "W_hh": Whh,
+        "W_ho": Why,
+        "b_h": bh[:, 0],
+        "b_o": by[:, 0],
+    }
     ppl_base = valid_perplexity(base_params, corpus.valid_ids)
     ppl_ours = valid_perplexity(ours_params, corpus.valid_ids)
-    print(f"\nequal wall time on Hamlet letters (rnnkit.datasets.char_corpus, V={Vc}, "
-          f"{len(corpus.valid_ids):,} validation characters), {seconds:.0f} s each, same init and Adagrad lr:")
-    print(f"{'implementation':<36}{'B':>5}{'steps':>8}{'tokens seen':>13}{'valid ppl':>11}")
-    print(f"{'(a) min-char-rnn, token at a time':<36}{1:>5}{n_base:>8}{n_base * T:>13,}{ppl_base:>11.3f}")
-    print(f"{'(b) rnnkit batched numpy':<36}{B:>5}{n_ours:>8}{n_ours * T * B:>13,}{ppl_ours:>11.3f}")
+    print(
+        f"\nequal wall time on Hamlet letters (rnnkit.datasets.char_corpus, V={Vc}, "
+        f"{len(corpus.valid_ids):,} validation characters), {seconds:.0f} s each, same init and Adagrad lr:"
+    )
+    print(
+        f"{'implementation':<36}{'B':>5}{'steps':>8}{'tokens seen':>13}{'valid ppl':>11}"
+    )
+    print(
+        f"{'(a) min-char-rnn, token at a time':<36}{1:>5}{n_base:>8}{n_base * T:>13,}{ppl_base:>11.3f}"
+    )
+    print(
+        f"{'(b) rnnkit batched numpy':<36}{B:>5}{n_ours:>8}{n_ours * T * B:>13,}{ppl_ours:>11.3f}"
+    )
     verdict = "lower" if ppl_ours < ppl_base else "NOT lower"
-    print(f"rnnkit's validation perplexity is {verdict} than the baseline's at equal wall time")
+    print(
+        f"rnnkit's validation perplexity is {verdict} than the baseline's at equal wall time"
+    )
 
 
 # ----------------------------------------------------------------------------- timing
@@ -217,39 +257,62 @@ def time_round_robin(configs, repeats, seconds):
             t0 = time.perf_counter()
             for _ in range(n_steps[name]):
                 step()
-            rates[name].append(n_steps[name] * tokens_per_step / (time.perf_counter() - t0))
+            rates[name].append(
+                n_steps[name] * tokens_per_step / (time.perf_counter() - t0)
+            )
     return {name: np.array(r) for name, r in rates.items()}
 
 
 def check_same_model(corpus, params):
     """Both implementations compute the same loss and gradients on one window (before timing)."""
-    X, Y = corpus[:T], corpus[1:T + 1]
+    X, Y = corpus[:T], corpus[1 : T + 1]
     loss_a, *g_a, _ = min_char_rnn_loss(
-        X, Y, np.zeros((H, 1)), params["W_xh"], params["W_hh"], params["W_ho"],
-        params["b_h"][:, None], params["b_o"][:, None])
+        X,
+        Y,
+        np.zeros((H, 1)),
+        params["W_xh"],
+        params["W_hh"],
+        params["W_ho"],
+        params["b_h"][:, None],
+        params["b_o"][:, None],
+    )
     loss_b, g_b, _ = lm_loss_and_grads(params, X[:, None], Y[:, None])
     # min-char-rnn sums the loss over the T steps, rnnkit averages: scale by T.
     pairs = zip(g_a, (g_b[k] for k in ("W_xh", "W_hh", "W_ho", "b_h", "b_o")))
-    diff = max(np.abs(a.ravel() - T * b.ravel()).max() / np.abs(a).max() for a, b in pairs)
-    assert abs(loss_a - T * loss_b) < 1e-9 * loss_a and diff < 1e-10, (loss_a, T * loss_b, diff)
+    diff = max(
+        np.abs(a.ravel() - T * b.ravel()).max() / np.abs(a).max() for a, b in pairs
+    )
+    assert abs(loss_a - T * loss_b) < 1e-9 * loss_a and diff < 1e-10, (
+        loss_a,
+        T * loss_b,
+        diff,
+    )
     return loss_a, diff
 
 
 def main():
     rng = np.random.default_rng(0)
     corpus = rng.integers(0, V, size=200_000)
-    params = init_params(V, H, V, rng=1, scale=0.01)  # min-char-rnn's init: 0.01 * randn, zero biases
+    params = init_params(
+        V, H, V, rng=1, scale=0.01
+    )  # min-char-rnn's init: 0.01 * randn, zero biases
 
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = f"{blas.get('name')} {blas.get('version', '')}".strip()
     except Exception:  # noqa: BLE001 - older numpy: the BLAS name is only informative
         blas = "unknown"
-    print(f"numpy {np.__version__} (BLAS: {blas}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(
+        f"numpy {np.__version__} (BLAS: {blas}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
     print(f"threads: {args.threads}, via {THREADS_HOW}")
-    print(f"setup: V={V} random ids, h={H}, T={T}, tanh; step = forward + BPTT + clip + Adagrad")
+    print(
+        f"setup: V={V} random ids, h={H}, T={T}, tanh; step = forward + BPTT + clip + Adagrad"
+    )
     loss0, diff = check_same_model(corpus, params)
-    print(f"check: same loss ({loss0:.6f} summed over T) and gradients (max rel diff {diff:.1e}) in both")
+    print(
+        f"check: same loss ({loss0:.6f} summed over T) and gradients (max rel diff {diff:.1e}) in both"
+    )
     print(f"timing: median of {args.repeats} repeats of ~{args.seconds}s each\n")
 
     configs = {"base": (make_baseline(corpus, params), T)}
@@ -262,7 +325,11 @@ def main():
     print(header)
     print("-" * len(header))
     for name, r in rates.items():
-        label, B = ("(a) min-char-rnn, token at a time", 1) if name == "base" else ("(b) rnnkit batched numpy", name)
+        label, B = (
+            ("(a) min-char-rnn, token at a time", 1)
+            if name == "base"
+            else ("(b) rnnkit batched numpy", name)
+        )
         # Ratio: median over repeats of (this config / baseline in the same repeat).
         ratio = float(np.median(r / base))
         spread = f"{r.min():,.0f}..{r.max():,.0f}"
@@ -270,7 +337,9 @@ def main():
     best = max(args.batches, key=lambda b: np.median(rates[b]))
     ratio = float(np.median(rates[best] / base))
     verdict = "meets" if ratio >= 10 else "MISSES"
-    print(f"\nbest: B={best} at {ratio:.1f}x the baseline's tokens/s ({verdict} the >= 10x target)")
+    print(
+        f"\nbest: B={best} at {ratio:.1f}x the baseline's tokens/s ({verdict} the >= 10x target)"
+    )
     if args.train_seconds > 0:
         equal_wall_time(args.train_seconds, best)
 

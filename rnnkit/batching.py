@@ -23,13 +23,21 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["as_ids", "random_batches", "sequential_batches", "num_batches", "train_valid_split"]
+__all__ = [
+    "as_ids",
+    "random_batches",
+    "sequential_batches",
+    "num_batches",
+    "train_valid_split",
+]
 
 
 def as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
     """Validate a corpus of token ids and return it as a 1-D ``int64`` array."""
     if isinstance(ids, str):
-        raise TypeError("expected token ids (ints), got a str; encode it with a Vocab first")
+        raise TypeError(
+            "expected token ids (ints), got a str; encode it with a Vocab first"
+        )
     arr = np.asarray(ids)
     if arr.ndim != 1:
         raise ValueError(f"corpus ids must be 1-D (N,); got shape {arr.shape}")
@@ -56,7 +64,9 @@ def _check_sizes(n: int, batch_size: int, num_steps: int) -> None:
 
 
 def _rng(seed: int | np.random.Generator) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return (
+        seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    )
 
 
 def random_batches(
@@ -112,8 +122,14 @@ def sequential_batches(
         offset = int(_rng(rng).integers(0, num_steps))
         if (arr.size - offset - 1) // batch_size < num_steps:
             offset = 0  # a random offset must not make a short corpus unusable
-    elif isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or not 0 <= offset < arr.size - 1:
-        raise ValueError(f"offset must be an int in [0, {arr.size - 1}); got {offset!r}")
+    elif (
+        isinstance(offset, bool)
+        or not isinstance(offset, (int, np.integer))
+        or not 0 <= offset < arr.size - 1
+    ):
+        raise ValueError(
+            f"offset must be an int in [0, {arr.size - 1}); got {offset!r}"
+        )
     usable = ((arr.size - offset - 1) // batch_size) * batch_size
     if usable // batch_size < num_steps:
         raise ValueError(
@@ -145,5 +161,7 @@ def train_valid_split(
         raise ValueError(f"valid_fraction must be in (0, 1); got {valid_fraction}")
     cut = int(round(arr.size * (1.0 - valid_fraction)))
     if cut < 1 or cut >= arr.size:
-        raise ValueError(f"a corpus of {arr.size} tokens is too short to split at {valid_fraction}")
+        raise ValueError(
+            f"a corpus of {arr.size} tokens is too short to split at {valid_fraction}"
+        )
     return arr[:cut], arr[cut:]

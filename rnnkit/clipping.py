@@ -25,7 +25,9 @@ __all__ = ["global_norm", "clip_grad_norm"]
 def global_norm(grads: dict[str, np.ndarray]) -> float:
     """``sqrt(sum_k ||grads[k]||^2)``, the Euclidean norm of all arrays as one vector."""
     if not isinstance(grads, dict):
-        raise TypeError(f"grads must be a dict of numpy arrays; got {type(grads).__name__}")
+        raise TypeError(
+            f"grads must be a dict of numpy arrays; got {type(grads).__name__}"
+        )
     for k, g in grads.items():
         check_float_array(f"grads[{k!r}]", g)
     arrays = [np.asarray(g, dtype=np.float64) for g in grads.values() if g.size]
@@ -57,7 +59,9 @@ def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     norm = global_norm(grads)
     if not np.isfinite(norm):
         bad = [k for k, g in grads.items() if not np.isfinite(g).all()]
-        raise ValueError(f"gradients must be finite to be clipped; non-finite values in {bad}")
+        raise ValueError(
+            f"gradients must be finite to be clipped; non-finite values in {bad}"
+        )
     if norm > max_norm:
         scale = max_norm / norm
         for g in grads.values():

@@ -76,7 +76,12 @@ def strip_play_markdown(markdown: str) -> str:
     kept: list[str] = []
     for raw in markdown.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#") or _SPEAKER.match(line) or _STAGE.match(line):
+        if (
+            not line
+            or line.startswith("#")
+            or _SPEAKER.match(line)
+            or _STAGE.match(line)
+        ):
             continue
         line = line.replace("**", "").replace("_", "").replace("\\", "")
         kept.append(line.strip())
@@ -92,7 +97,9 @@ def load_text(path: str | Path) -> str:
     """Read a user-supplied UTF-8 text file; refuses empty files and non-text."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"no text file at {str(p)!r}; expected a path to a .txt file")
+        raise FileNotFoundError(
+            f"no text file at {str(p)!r}; expected a path to a .txt file"
+        )
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:

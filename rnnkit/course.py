@@ -58,7 +58,9 @@ def assignments(course_dir: str | Path = ".") -> list[str]:
         raise FileNotFoundError(
             f"no {src}/ folder; run this from the exercises/ folder (it holds nbgrader_config.py)"
         )
-    return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    return sorted(
+        p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
+    )
 
 
 def release(course_dir: str | Path = ".") -> list[Path]:
@@ -75,7 +77,9 @@ def release(course_dir: str | Path = ".") -> list[Path]:
     return out
 
 
-def start_work(course_dir: str | Path = ".", dest: str | Path = "../my-work") -> dict[str, list[Path]]:
+def start_work(
+    course_dir: str | Path = ".", dest: str | Path = "../my-work"
+) -> dict[str, list[Path]]:
     """Copy each released notebook to ``dest/<assignment>/`` unless a copy exists.
 
     Returns ``{"copied": [...], "kept": [...]}``; an existing file is never
@@ -96,7 +100,9 @@ def start_work(course_dir: str | Path = ".", dest: str | Path = "../my-work") ->
         shutil.copy2(nb, to)
         copied.append(to)
     if not copied and not kept:
-        raise FileNotFoundError(f"no released notebooks in {course / 'release'}; run `make release` first")
+        raise FileNotFoundError(
+            f"no released notebooks in {course / 'release'}; run `make release` first"
+        )
     return {"copied": copied, "kept": kept}
 
 
@@ -114,30 +120,50 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
     known = set(assignments(course))
     sub_root = course / "submitted"
     if not sub_root.is_dir():
-        raise SubmissionError(f"no submissions: {sub_root} does not exist (expected submitted/<student>/<assignment>/)")
+        raise SubmissionError(
+            f"no submissions: {sub_root} does not exist (expected submitted/<student>/<assignment>/)"
+        )
     problems: list[str] = []
     found: list[tuple[str, str]] = []
     for student in sorted(p for p in sub_root.iterdir() if p.is_dir()):
         for adir in sorted(p for p in student.iterdir() if p.is_dir()):
             if adir.name not in known:
-                problems.append(f"{student.name}: unknown assignment folder {adir.name!r}; expected one of {sorted(known)}")
+                problems.append(
+                    f"{student.name}: unknown assignment folder {adir.name!r}; expected one of {sorted(known)}"
+                )
                 continue
             found.append((student.name, adir.name))
             for nb in sorted((course / "source" / adir.name).glob("*.ipynb")):
                 sub = adir / nb.name
                 if not sub.exists():
-                    problems.append(f"{student.name}/{adir.name}: missing {nb.name} (the notebook must keep its name)")
+                    problems.append(
+                        f"{student.name}/{adir.name}: missing {nb.name} (the notebook must keep its name)"
+                    )
                     continue
                 try:
                     nbformat.read(sub, as_version=4)
-                except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError) as err:
-                    problems.append(f"{student.name}/{adir.name}/{nb.name}: not a readable notebook ({err})")
-                except Exception as err:  # nbformat raises several types for a broken notebook
-                    problems.append(f"{student.name}/{adir.name}/{nb.name}: not a valid notebook ({type(err).__name__}: {err})")
+                except (
+                    json.JSONDecodeError,
+                    UnicodeDecodeError,
+                    nbformat.reader.NotJSONError,
+                ) as err:
+                    problems.append(
+                        f"{student.name}/{adir.name}/{nb.name}: not a readable notebook ({err})"
+                    )
+                except (
+                    Exception
+                ) as err:  # nbformat raises several types for a broken notebook
+                    problems.append(
+                        f"{student.name}/{adir.name}/{nb.name}: not a valid notebook ({type(err).__name__}: {err})"
+                    )
     if problems:
-        raise SubmissionError("cannot grade these submissions:\n  " + "\n  ".join(problems))
+        raise SubmissionError(
+            "cannot grade these submissions:\n  " + "\n  ".join(problems)
+        )
     if not found:
-        raise SubmissionError(f"no submissions found under {sub_root} (expected submitted/<student>/<assignment>/)")
+        raise SubmissionError(
+            f"no submissions found under {sub_root} (expected submitted/<student>/<assignment>/)"
+        )
     return found
 
 
@@ -160,15 +186,22 @@ def read_grades(csv_path: str | Path) -> dict[tuple[str, str], tuple[float, floa
     rows: dict[tuple[str, str], tuple[float, float]] = {}
     with open(csv_path, newline="") as f:
         for row in csv.DictReader(f):
-            rows[(row["student_id"], row["assignment"])] = (float(row["score"]), float(row["max_score"]))
+            rows[(row["student_id"], row["assignment"])] = (
+                float(row["score"]),
+                float(row["max_score"]),
+            )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit.course", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnkit.course", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("release", help="generate student notebooks into release/")
-    sw = sub.add_parser("start-work", help="copy released notebooks to a work folder, never overwriting")
+    sw = sub.add_parser(
+        "start-work", help="copy released notebooks to a work folder, never overwriting"
+    )
     sw.add_argument("--dest", default="../my-work")
     sw.add_argument("--course-dir", default=".")
     g = sub.add_parser("grade", help="autograde submitted/ and export grades.csv")

@@ -75,7 +75,9 @@ def d2l_windows(
     )
 
 
-def d2l_train_ids(ids: Sequence[int] | np.ndarray, num_steps: int = 32, num_valid: int = 16000) -> np.ndarray:
+def d2l_train_ids(
+    ids: Sequence[int] | np.ndarray, num_steps: int = 32, num_valid: int = 16000
+) -> np.ndarray:
     """The stretch of ``ids`` that the training windows of :func:`d2l_windows` cover.
 
     ``ids[: N_train + T]``: exactly the inputs and targets of the training

@@ -45,7 +45,9 @@ FORMATS: tuple[str, ...] = ("medium", "long", "full", "d MMMM y", "dd.MM.y")
 
 def _date_range(start: _dt.date, end: _dt.date) -> tuple[int, int]:
     if not isinstance(start, _dt.date) or not isinstance(end, _dt.date):
-        raise TypeError(f"start and end must be datetime.date; got {type(start).__name__}, {type(end).__name__}")
+        raise TypeError(
+            f"start and end must be datetime.date; got {type(start).__name__}, {type(end).__name__}"
+        )
     if end < start:
         raise ValueError(f"end must not be before start; got start={start}, end={end}")
     return start.toordinal(), end.toordinal()
@@ -73,9 +75,13 @@ def make_date_pairs(
     """
     n = check_positive_int("n", n)
     if isinstance(locales, str) or not locales:
-        raise ValueError(f"locales must be a non-empty sequence of locale names; got {locales!r}")
+        raise ValueError(
+            f"locales must be a non-empty sequence of locale names; got {locales!r}"
+        )
     if isinstance(formats, str) or not formats:
-        raise ValueError(f"formats must be a non-empty sequence of formats; got {formats!r}")
+        raise ValueError(
+            f"formats must be a non-empty sequence of formats; got {formats!r}"
+        )
     lo, hi = _date_range(start, end)
     rng = np.random.default_rng(seed)
     days = rng.integers(lo, hi + 1, size=n)
@@ -84,7 +90,9 @@ def make_date_pairs(
     pairs = []
     for d, li, fi in zip(days.tolist(), loc_idx.tolist(), fmt_idx.tolist()):
         day = _dt.date.fromordinal(d)
-        pairs.append((format_date(day, format=formats[fi], locale=locales[li]), day.isoformat()))
+        pairs.append(
+            (format_date(day, format=formats[fi], locale=locales[li]), day.isoformat())
+        )
     return pairs
 
 
@@ -101,7 +109,9 @@ def build_vocabs(pairs: Sequence[tuple[str, str]]) -> tuple[Vocab, Vocab]:
     return src, tgt
 
 
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    seqs: Sequence[Sequence[int]], pad_id: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack sequences of ids of different lengths into one time-major tensor.
 
     Returns ``(ids, lengths)``: ``ids`` of shape ``(T, B)`` with ``T`` the
@@ -115,14 +125,18 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Ten
         raise ValueError("seqs must hold at least one sequence")
     lengths = [len(s) for s in seqs]
     if min(lengths) == 0:
-        raise ValueError(f"every sequence needs at least one id; sequence {lengths.index(0)} is empty")
+        raise ValueError(
+            f"every sequence needs at least one id; sequence {lengths.index(0)} is empty"
+        )
     ids = torch.full((max(lengths), len(seqs)), pad_id, dtype=torch.long)
     for b, s in enumerate(seqs):
         ids[: len(s), b] = torch.as_tensor(list(s), dtype=torch.long)
     return ids, torch.tensor(lengths, dtype=torch.long)
 
 
-def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab) -> dict[str, torch.Tensor]:
+def encode_pairs(
+    pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab
+) -> dict[str, torch.Tensor]:
     """Turn string pairs into the padded tensors a seq2seq model trains on.
 
     The source is the characters followed by ``<eos>``. The target is shifted
@@ -138,7 +152,9 @@ def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: 
     for v, name in ((src_vocab, "src_vocab"), (tgt_vocab, "tgt_vocab")):
         missing = [t for t in (PAD, BOS, EOS) if t not in v]
         if missing:
-            raise ValueError(f"{name} must contain {PAD}, {BOS} and {EOS}; missing {missing}")
+            raise ValueError(
+                f"{name} must contain {PAD}, {BOS} and {EOS}; missing {missing}"
+            )
     s_eos = src_vocab.token_to_idx[EOS]
     t_bos, t_eos = tgt_vocab.token_to_idx[BOS], tgt_vocab.token_to_idx[EOS]
     src_ids = [src_vocab.encode(tokenize(s, "char")) + [s_eos] for s, _ in pairs]
@@ -146,4 +162,10 @@ def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: 
     src, src_lengths = pad_batch(src_ids, src_vocab.pad)
     tgt_in, tgt_lengths = pad_batch([[t_bos] + t for t in tgt_ids], tgt_vocab.pad)
     tgt_out, _ = pad_batch([t + [t_eos] for t in tgt_ids], tgt_vocab.pad)
-    return {"src": src, "src_lengths": src_lengths, "tgt_in": tgt_in, "tgt_out": tgt_out, "tgt_lengths": tgt_lengths}
+    return {
+        "src": src,
+        "src_lengths": src_lengths,
+        "tgt_in": tgt_in,
+        "tgt_out": tgt_out,
+        "tgt_lengths": tgt_lengths,
+    }

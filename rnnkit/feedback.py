@@ -8,10 +8,9 @@ The visible tests of the graded notebooks call these. Each raises
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import math
 
 import numpy as np
 
@@ -19,14 +18,20 @@ __all__ = ["check_array", "check_close", "check_equal", "check_grads"]
 
 
 def _fmt(v: Any) -> str:
-    return np.array2string(np.asarray(v), precision=4, threshold=20) if isinstance(v, np.ndarray) else repr(v)
+    return (
+        np.array2string(np.asarray(v), precision=4, threshold=20)
+        if isinstance(v, np.ndarray)
+        else repr(v)
+    )
 
 
 def check_equal(name: str, got: Any, expected: Any) -> None:
     """Exact comparison of plain values (ints, strings, lists), naming the first difference."""
     if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
         if len(got) != len(expected):
-            raise AssertionError(f"{name} has length {len(got)}, expected {len(expected)}")
+            raise AssertionError(
+                f"{name} has length {len(got)}, expected {len(expected)}"
+            )
         for i, (g, e) in enumerate(zip(got, expected)):
             if g != e:
                 raise AssertionError(f"{name}[{i}] is {g!r}, expected {e!r}")
@@ -36,7 +41,12 @@ def check_equal(name: str, got: Any, expected: Any) -> None:
 
 
 def check_close(
-    name: str, got: Any, expected: float, mistakes: Sequence[tuple[float, str]] = (), *, rel: float = 1e-9
+    name: str,
+    got: Any,
+    expected: float,
+    mistakes: Sequence[tuple[float, str]] = (),
+    *,
+    rel: float = 1e-9,
 ) -> None:
     """Compare one number; if it equals a known wrong answer, say which mistake gives it.
 
@@ -49,7 +59,9 @@ def check_close(
     got = float(got)
     if math.isclose(got, expected, rel_tol=rel, abs_tol=1e-12):
         return
-    digits = next((d for d in range(4, 16) if f"{got:.{d}g}" != f"{expected:.{d}g}"), 16)
+    digits = next(
+        (d for d in range(4, 16) if f"{got:.{d}g}" != f"{expected:.{d}g}"), 16
+    )
     message = f"{name} is {got:.{digits}g}, expected {expected:.{digits}g}"
     for value, hint in mistakes:
         if math.isclose(got, value, rel_tol=1e-6):
@@ -57,7 +69,9 @@ def check_close(
     raise AssertionError(message)
 
 
-def check_array(name: str, got: Any, expected: Any, *, atol: float = 1e-8, rtol: float = 1e-6) -> None:
+def check_array(
+    name: str, got: Any, expected: Any, *, atol: float = 1e-8, rtol: float = 1e-6
+) -> None:
     """Compare an array with its expected value: type, shape, then values.
 
     Integers must match exactly; floats within ``atol + rtol * |expected|``.
@@ -77,7 +91,9 @@ def check_array(name: str, got: Any, expected: Any, *, atol: float = 1e-8, rtol:
         bad = np.argwhere(arr != exp)
         if bad.size:
             i = tuple(int(k) for k in bad[0])
-            raise AssertionError(f"{name}{list(i)} is {arr[i]}, expected {exp[i]} ({len(bad)} entries differ)")
+            raise AssertionError(
+                f"{name}{list(i)} is {arr[i]}, expected {exp[i]} ({len(bad)} entries differ)"
+            )
         return
     if not np.all(np.isfinite(arr)):
         raise AssertionError(f"{name} contains NaN or inf")
@@ -91,7 +107,11 @@ def check_array(name: str, got: Any, expected: Any, *, atol: float = 1e-8, rtol:
 
 
 def check_grads(
-    got: Mapping[str, Any], expected: Mapping[str, Any], *, atol: float = 1e-8, rtol: float = 1e-6,
+    got: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    *,
+    atol: float = 1e-8,
+    rtol: float = 1e-6,
     hints: Mapping[str, str] | None = None,
 ) -> None:
     """Check several gradients at once and name which are right and which wrong.

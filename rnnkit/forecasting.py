@@ -37,7 +37,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnkit.shapes import check_finite, check_float_array, check_ndim_shape, check_positive_float, check_positive_int
+from rnnkit.shapes import (
+    check_finite,
+    check_float_array,
+    check_ndim_shape,
+    check_positive_float,
+    check_positive_int,
+)
 
 __all__ = [
     "seattle_weather",
@@ -69,7 +75,9 @@ def seattle_weather():
     df = local_data.seattle_weather()
     df = df.sort_values("date").reset_index(drop=True)
     if len(df) != 1461 or not df["date"].is_monotonic_increasing:
-        raise RuntimeError(f"unexpected seattle-weather data: {len(df)} rows (expected 1461 days)")
+        raise RuntimeError(
+            f"unexpected seattle-weather data: {len(df)} rows (expected 1461 days)"
+        )
     return df
 
 
@@ -92,7 +100,10 @@ def _check_series(name: str, series: object) -> np.ndarray:
     """A float, finite ``(N, d)`` array."""
     check_float_array(name, series)
     check_ndim_shape(
-        name, series, (None, None), dims=("N", "d"),
+        name,
+        series,
+        (None, None),
+        dims=("N", "d"),
         hint=f"for one variable add a feature axis: {name}[:, None]",
     )
     return check_finite(name, series)
@@ -110,7 +121,10 @@ def split_series(
     row, as it will when the model is used.
     """
     series = _check_time_axis(series)
-    for name, f in (("valid_fraction", valid_fraction), ("test_fraction", test_fraction)):
+    for name, f in (
+        ("valid_fraction", valid_fraction),
+        ("test_fraction", test_fraction),
+    ):
         check_positive_float(name, f)
     if valid_fraction + test_fraction >= 1.0:
         raise ValueError(
@@ -125,15 +139,23 @@ def split_series(
             f"a series of {n} rows is too short to split into train/valid/test "
             f"({n_train}/{n_valid}/{n_test} rows)"
         )
-    return series[:n_train], series[n_train : n_train + n_valid], series[n_train + n_valid :]
+    return (
+        series[:n_train],
+        series[n_train : n_train + n_valid],
+        series[n_train + n_valid :],
+    )
 
 
 def _check_time_axis(series: object) -> np.ndarray:
     """A numpy array with at least one axis (time on axis 0)."""
     if not isinstance(series, np.ndarray):
-        raise TypeError(f"series must be a numpy array; got {type(series).__name__} (wrap it with np.asarray)")
+        raise TypeError(
+            f"series must be a numpy array; got {type(series).__name__} (wrap it with np.asarray)"
+        )
     if series.ndim < 1:
-        raise ValueError(f"series must have a time axis, shape (N, ...); got a scalar of shape {series.shape}")
+        raise ValueError(
+            f"series must have a time axis, shape (N, ...); got a scalar of shape {series.shape}"
+        )
     return series
 
 
@@ -155,7 +177,9 @@ class Standardizer:
         std = train.std(axis=0)
         if (std == 0).any():
             col = int(np.argmax(std == 0))
-            raise ValueError(f"column {col} of train is constant; it cannot be standardised (std = 0)")
+            raise ValueError(
+                f"column {col} of train is constant; it cannot be standardised (std = 0)"
+            )
         self.mean_, self.std_ = train.mean(axis=0), std
         return self
 
@@ -183,8 +207,14 @@ class Standardizer:
         if col is None:
             check_ndim_shape("z", z, (None, mean.size), dims=("N", "d"))
             return z * std + mean
-        if isinstance(col, bool) or not isinstance(col, Integral) or not 0 <= col < mean.size:
-            raise ValueError(f"col must be a column index in [0, {mean.size}); got {col!r}")
+        if (
+            isinstance(col, bool)
+            or not isinstance(col, Integral)
+            or not 0 <= col < mean.size
+        ):
+            raise ValueError(
+                f"col must be a column index in [0, {mean.size}); got {col!r}"
+            )
         return z * std[col] + mean[col]
 
 
@@ -217,8 +247,14 @@ def make_windows(
     lookback = check_positive_int("lookback", lookback)
     horizon = check_positive_int("horizon", horizon)
     n, d = series.shape
-    if isinstance(target_col, bool) or not isinstance(target_col, Integral) or not 0 <= target_col < d:
-        raise ValueError(f"target_col must be a column index in [0, {d}); got {target_col!r}")
+    if (
+        isinstance(target_col, bool)
+        or not isinstance(target_col, Integral)
+        or not 0 <= target_col < d
+    ):
+        raise ValueError(
+            f"target_col must be a column index in [0, {d}); got {target_col!r}"
+        )
     m = n - lookback - horizon + 1
     if m < 1:
         raise ValueError(
@@ -242,7 +278,9 @@ def _check_windows(X: np.ndarray, Y: np.ndarray | None = None) -> None:
 
 
 # -- baseline ---------------------------------------------------------------------------
-def persistence_forecast(X: np.ndarray, horizon: int = 1, target_col: int = 0) -> np.ndarray:
+def persistence_forecast(
+    X: np.ndarray, horizon: int = 1, target_col: int = 0
+) -> np.ndarray:
     """The naive forecast "every future value equals the last one seen".
 
     ``X`` ``(M, L, d)`` → ``(M, H)``, every entry of row ``m`` equal to
@@ -251,8 +289,14 @@ def persistence_forecast(X: np.ndarray, horizon: int = 1, target_col: int = 0) -
     _check_windows(X)
     horizon = check_positive_int("horizon", horizon)
     d = X.shape[2]
-    if isinstance(target_col, bool) or not isinstance(target_col, Integral) or not 0 <= target_col < d:
-        raise ValueError(f"target_col must be a column index in [0, {d}); got {target_col!r}")
+    if (
+        isinstance(target_col, bool)
+        or not isinstance(target_col, Integral)
+        or not 0 <= target_col < d
+    ):
+        raise ValueError(
+            f"target_col must be a column index in [0, {d}); got {target_col!r}"
+        )
     return np.repeat(X[:, -1, target_col][:, None], horizon, axis=1)
 
 
@@ -276,7 +320,9 @@ class RNNForecaster(nn.Module):
     ``H*h + H`` for the head.
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 32, horizon: int = 1, *, seed: int = 0) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int = 32, horizon: int = 1, *, seed: int = 0
+    ) -> None:
         super().__init__()
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -385,7 +431,9 @@ def fit_forecaster(
                 history["valid_loss"].append(loss_fn(model(Xv), Yv).item())
             if restore_best and history["valid_loss"][-1] < best_loss:
                 best_loss = history["valid_loss"][-1]
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best_state = {
+                    k: v.detach().clone() for k, v in model.state_dict().items()
+                }
         if progress is not None:
             progress(epoch, history)
     if best_state is not None:
@@ -398,17 +446,23 @@ def _check_pair(y_true: np.ndarray, y_pred: np.ndarray) -> None:
     check_float_array("y_true", y_true)
     check_float_array("y_pred", y_pred)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape; got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must have the same shape; got {y_true.shape} and {y_pred.shape}"
+        )
 
 
-def mae(y_true: np.ndarray, y_pred: np.ndarray, axis: int | None = None) -> float | np.ndarray:
+def mae(
+    y_true: np.ndarray, y_pred: np.ndarray, axis: int | None = None
+) -> float | np.ndarray:
     """Mean absolute error; ``axis=0`` on ``(M, H)`` gives one MAE per horizon step ``(H,)``."""
     _check_pair(y_true, y_pred)
     out = np.abs(y_true - y_pred).mean(axis=axis)
     return float(out) if axis is None else out
 
 
-def rmse(y_true: np.ndarray, y_pred: np.ndarray, axis: int | None = None) -> float | np.ndarray:
+def rmse(
+    y_true: np.ndarray, y_pred: np.ndarray, axis: int | None = None
+) -> float | np.ndarray:
     """Root mean squared error; ``axis=0`` on ``(M, H)`` gives ``(H,)``."""
     _check_pair(y_true, y_pred)
     out = np.sqrt(((y_true - y_pred) ** 2).mean(axis=axis))

@@ -21,7 +21,9 @@ from rnnkit.shapes import check_float_array, check_positive_float
 __all__ = ["numerical_gradient", "relative_error", "grad_check_params"]
 
 
-def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[], float], x: np.ndarray, eps: float = 1e-5
+) -> np.ndarray:
     """Centred-difference gradient of ``f()`` with respect to the array ``x``.
 
     ``f`` takes no arguments and reads ``x`` (a closure), so it can be any loss
@@ -37,7 +39,9 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-5)
         Array of ``x``'s shape: the estimate of ``df/dx``.
     """
     if not callable(f):
-        raise TypeError(f"f must be a callable taking no arguments; got {type(f).__name__}")
+        raise TypeError(
+            f"f must be a callable taking no arguments; got {type(f).__name__}"
+        )
     check_float_array("x", x)
     eps = check_positive_float("eps", eps)
     if not x.flags.writeable:
@@ -68,7 +72,9 @@ def relative_error(a: np.ndarray, b: np.ndarray, *, floor: float = 1e-8) -> floa
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"a and b must have the same shape; got {a.shape} and {b.shape}"
+        )
     floor = check_positive_float("floor", floor)
     if a.size == 0:
         return 0.0
@@ -106,7 +112,9 @@ def grad_check_params(
         check_float_array(f"params[{name!r}]", p)
         g = np.asarray(analytic_grads[name])
         if g.shape != p.shape:
-            raise ValueError(f"analytic_grads[{name!r}] must have shape {p.shape}; got {g.shape}")
+            raise ValueError(
+                f"analytic_grads[{name!r}] must have shape {p.shape}; got {g.shape}"
+            )
         num = numerical_gradient(lambda: loss_fn(params), p, eps)
         errors[name] = relative_error(g, num)
     return errors

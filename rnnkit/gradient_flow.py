@@ -87,9 +87,17 @@ def _phi(a: np.ndarray, activation: str) -> np.ndarray:
 
 
 def _check_W_hh(W_hh: object) -> int:
-    check_ndim_shape("W_hh", check_float_array("W_hh", W_hh), (None, None), dims=("h", "h"))
+    check_ndim_shape(
+        "W_hh", check_float_array("W_hh", W_hh), (None, None), dims=("h", "h")
+    )
     h = W_hh.shape[0]
-    check_ndim_shape("W_hh", W_hh, (h, h), dims=("h", "h"), hint="W_hh maps a state to a state, so it is square")
+    check_ndim_shape(
+        "W_hh",
+        W_hh,
+        (h, h),
+        dims=("h", "h"),
+        hint="W_hh maps a state to a state, so it is square",
+    )
     check_finite("W_hh", W_hh)
     return h
 
@@ -117,11 +125,20 @@ def forward_preactivations(
         ``(A, H)``, both ``(T, B, h)``: ``A[t] = a_{t+1}`` and ``H[t] = h_{t+1}``.
     """
     h = _check_W_hh(W_hh)
-    check_ndim_shape("W_xh", check_float_array("W_xh", W_xh), (h, None), dims=("h", "d"))
+    check_ndim_shape(
+        "W_xh", check_float_array("W_xh", W_xh), (h, None), dims=("h", "d")
+    )
     d = W_xh.shape[1]
     check_ndim_shape("b_h", check_float_array("b_h", b_h), (h,), dims=("h",))
-    check_ndim_shape("x", check_float_array("x", x), (None, None, d), dims=("T", "B", "d"),
-                     hint="for a single sequence add a batch axis: x[:, None, :]" if x.ndim == 2 else None)
+    check_ndim_shape(
+        "x",
+        check_float_array("x", x),
+        (None, None, d),
+        dims=("T", "B", "d"),
+        hint="for a single sequence add a batch axis: x[:, None, :]"
+        if x.ndim == 2
+        else None,
+    )
     T, B, _ = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step (T >= 1); got T=0")
@@ -135,7 +152,7 @@ def forward_preactivations(
     H = np.empty((T, B, h), dtype=dtype)
     h_t = h0
     for t in range(T):
-        A[t] = x[t] @ W_xh.T + h_t @ W_hh.T + b_h    # (B, h)
+        A[t] = x[t] @ W_xh.T + h_t @ W_hh.T + b_h  # (B, h)
         h_t = H[t] = _phi(A[t], activation)
     return A, H
 
@@ -145,14 +162,23 @@ def forward_preactivations(
 
 def _check_A(A: object, h: int) -> np.ndarray:
     check_float_array("A", A)
-    check_ndim_shape("A", A, (None, None, h), dims=("T", "B", "h"),
-                     hint="for a single sequence add a batch axis: A[:, None, :]" if A.ndim == 2 else None)
+    check_ndim_shape(
+        "A",
+        A,
+        (None, None, h),
+        dims=("T", "B", "h"),
+        hint="for a single sequence add a batch axis: A[:, None, :]"
+        if A.ndim == 2
+        else None,
+    )
     if A.shape[0] == 0:
         raise ValueError("A must hold at least one time step (T >= 1); got T=0")
     return A
 
 
-def step_jacobians(W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh") -> np.ndarray:
+def step_jacobians(
+    W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
     """Every one-step Jacobian ``J[t] = dh_{t+1}/dh_t = diag(phi'(A[t])) W_hh``.
 
     Args:
@@ -166,22 +192,26 @@ def step_jacobians(W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh") ->
     """
     h = _check_W_hh(W_hh)
     _check_A(A, h)
-    D = activation_derivative(A, activation)            # (T, B, h)
-    return D[..., :, None] * W_hh                         # row i scaled by phi'(a_i)
+    D = activation_derivative(A, activation)  # (T, B, h)
+    return D[..., :, None] * W_hh  # row i scaled by phi'(a_i)
 
 
 def _chain(W_hh: np.ndarray, A: np.ndarray, activation: str):
     """Yield ``(t, C_t)`` for t = T-1 down to 0, ``C_t = dh_T/dh_t`` of shape (B, h, h)."""
-    D = activation_derivative(A, activation)            # (T, B, h)
+    D = activation_derivative(A, activation)  # (T, B, h)
     T, B, h = A.shape
-    C = np.broadcast_to(np.eye(h, dtype=np.result_type(A, W_hh)), (B, h, h))   # dh_T/dh_T = I
+    C = np.broadcast_to(
+        np.eye(h, dtype=np.result_type(A, W_hh)), (B, h, h)
+    )  # dh_T/dh_T = I
     for t in reversed(range(T)):
         # dh_T/dh_t = dh_T/dh_{t+1} . dh_{t+1}/dh_t = C_{t+1} diag(phi'(a_{t+1})) W_hh
-        C = (C * D[t][:, None, :]) @ W_hh               # (B, h, h)
+        C = (C * D[t][:, None, :]) @ W_hh  # (B, h, h)
         yield t, C
 
 
-def jacobian_chain(W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh") -> np.ndarray:
+def jacobian_chain(
+    W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
     """The products ``C[t] = dh_T/dh_t`` for ``t = 0, ..., T-1`` (``h_0`` the initial state).
 
     Computed backwards, one step at a time, as BPTT does:
@@ -264,7 +294,9 @@ def spectral_radius(W: np.ndarray) -> float:
     """
     check_ndim_shape("W", check_float_array("W", W), (None, None), dims=("h", "h"))
     if W.shape[0] != W.shape[1] or W.shape[0] == 0:
-        raise ValueError(f"W must be a non-empty square matrix (h, h); got shape {W.shape}")
+        raise ValueError(
+            f"W must be a non-empty square matrix (h, h); got shape {W.shape}"
+        )
     check_finite("W", W)
     return float(np.abs(np.linalg.eigvals(W)).max())
 
@@ -283,8 +315,10 @@ def scale_to_spectral_radius(W: np.ndarray, rho: float) -> np.ndarray:
     # Eigenvalues that are exactly 0 come out of floating point as round-off, up to about
     # sqrt(machine epsilon) * ||W|| for a 2x2 nilpotent block; below 1e-6 * ||W|| we call them 0.
     if r <= 1e-6 * float(np.linalg.norm(W, 2)) or r == 0.0:
-        raise ValueError(f"W has spectral radius 0 (up to round-off: {r:.1e}), so no scaling gives it radius "
-                         f"{rho}; start from a matrix with a non-zero eigenvalue")
+        raise ValueError(
+            f"W has spectral radius 0 (up to round-off: {r:.1e}), so no scaling gives it radius "
+            f"{rho}; start from a matrix with a non-zero eigenvalue"
+        )
     return W * (rho / r)
 
 
@@ -340,13 +374,22 @@ def geometric_rate(norms: np.ndarray, lags: np.ndarray) -> float:
         norms: ``(n,)`` positive, finite numbers, ``n >= 2``.
         lags: ``(n,)`` step distances (``T - t``), not all equal.
     """
-    norms, lags = np.asarray(norms, dtype=np.float64), np.asarray(lags, dtype=np.float64)
+    norms, lags = (
+        np.asarray(norms, dtype=np.float64),
+        np.asarray(lags, dtype=np.float64),
+    )
     if norms.ndim != 1 or norms.shape != lags.shape or norms.size < 2:
-        raise ValueError("norms and lags must be 1-D of the same length >= 2; "
-                         f"got shapes {norms.shape} and {lags.shape}")
+        raise ValueError(
+            "norms and lags must be 1-D of the same length >= 2; "
+            f"got shapes {norms.shape} and {lags.shape}"
+        )
     if not (np.isfinite(norms).all() and (norms > 0).all()):
-        raise ValueError("norms must be positive and finite to fit a line to their logarithm; "
-                         f"got min {norms.min()}, max {norms.max()}")
+        raise ValueError(
+            "norms must be positive and finite to fit a line to their logarithm; "
+            f"got min {norms.min()}, max {norms.max()}"
+        )
     if np.ptp(lags) == 0:
-        raise ValueError("lags must not all be equal: a slope needs at least two different lags")
+        raise ValueError(
+            "lags must not all be equal: a slope needs at least two different lags"
+        )
     return float(np.exp(np.polyfit(lags, np.log(norms), 1)[0]))

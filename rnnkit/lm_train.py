@@ -73,7 +73,11 @@ def _check_model(model: object) -> nn.Module:
 
 
 def window_perplexity(
-    model: nn.Module, X: np.ndarray | torch.Tensor, Y: np.ndarray | torch.Tensor, *, batch_size: int = 1024
+    model: nn.Module,
+    X: np.ndarray | torch.Tensor,
+    Y: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 1024,
 ) -> float:
     """Perplexity over fixed windows, each read from a zero state.
 
@@ -87,9 +91,13 @@ def window_perplexity(
     X = as_id_tensor(X, V, "X")
     Y = as_id_tensor(Y, V, "Y")
     if X.shape != Y.shape:
-        raise ValueError(f"X and Y must have the same shape (N, T); got {tuple(X.shape)} and {tuple(Y.shape)}")
+        raise ValueError(
+            f"X and Y must have the same shape (N, T); got {tuple(X.shape)} and {tuple(Y.shape)}"
+        )
     if X.numel() == 0:
-        raise ValueError("X is empty; expected at least one window of at least one token")
+        raise ValueError(
+            "X is empty; expected at least one window of at least one token"
+        )
     batch_size = check_positive_int("batch_size", batch_size)
     device = _model_device(model)
     was_training = model.training
@@ -98,16 +106,25 @@ def window_perplexity(
     try:
         with torch.no_grad():
             for i in range(0, X.shape[0], batch_size):
-                xb, yb = X[i : i + batch_size].to(device), Y[i : i + batch_size].to(device)
+                xb, yb = (
+                    X[i : i + batch_size].to(device),
+                    Y[i : i + batch_size].to(device),
+                )
                 logits, _ = model(xb)  # (T, B, V)
-                total += F.cross_entropy(logits.reshape(-1, V), yb.T.reshape(-1), reduction="sum").item()
+                total += F.cross_entropy(
+                    logits.reshape(-1, V), yb.T.reshape(-1), reduction="sum"
+                ).item()
     finally:
         model.train(was_training)
     return math.exp(total / X.numel())
 
 
 def evaluate_perplexity(
-    model: nn.Module, ids: Sequence[int] | np.ndarray, *, batch_size: int = 16, num_steps: int = 64
+    model: nn.Module,
+    ids: Sequence[int] | np.ndarray,
+    *,
+    batch_size: int = 16,
+    num_steps: int = 64,
 ) -> float:
     """Perplexity ``exp(mean NLL)`` of ``model`` on a held-out id array.
 
@@ -122,7 +139,9 @@ def evaluate_perplexity(
     model = _check_model(model)
     arr = as_ids(ids)
     if arr.size < 2:
-        raise ValueError(f"ids must hold at least 2 tokens (an input and its target); got {arr.size}")
+        raise ValueError(
+            f"ids must hold at least 2 tokens (an input and its target); got {arr.size}"
+        )
     batch_size = check_positive_int("batch_size", batch_size)
     num_steps = check_positive_int("num_steps", num_steps)
     V = model.vocab_size
@@ -139,9 +158,14 @@ def evaluate_perplexity(
     try:
         with torch.no_grad():
             for i in range(0, L, num_steps):
-                xb, yb = Xs[:, i : i + num_steps].to(device), Ys[:, i : i + num_steps].to(device)
+                xb, yb = (
+                    Xs[:, i : i + num_steps].to(device),
+                    Ys[:, i : i + num_steps].to(device),
+                )
                 logits, state = model(xb, state)  # (T, B, V), (B, h)
-                total += F.cross_entropy(logits.reshape(-1, V), yb.T.reshape(-1), reduction="sum").item()
+                total += F.cross_entropy(
+                    logits.reshape(-1, V), yb.T.reshape(-1), reduction="sum"
+                ).item()
     finally:
         model.train(was_training)
     return math.exp(total / (B * L))
@@ -152,14 +176,23 @@ def _valid_fn(model: nn.Module, valid: object, batch_size: int, num_steps: int):
     """Turn ``valid`` (ids, or a pair of windows) into a no-argument measuring function."""
     if isinstance(valid, tuple):
         if len(valid) != 2:
-            raise ValueError(f"valid as a tuple must be (X, Y) windows of shape (N, T); got {len(valid)} items")
-        X, Y = (as_id_tensor(a, model.vocab_size, n) for a, n in zip(valid, ("valid X", "valid Y")))
+            raise ValueError(
+                f"valid as a tuple must be (X, Y) windows of shape (N, T); got {len(valid)} items"
+            )
+        X, Y = (
+            as_id_tensor(a, model.vocab_size, n)
+            for a, n in zip(valid, ("valid X", "valid Y"))
+        )
         if X.shape != Y.shape:
-            raise ValueError(f"valid X and Y must have the same shape (N, T); got {tuple(X.shape)} and {tuple(Y.shape)}")
+            raise ValueError(
+                f"valid X and Y must have the same shape (N, T); got {tuple(X.shape)} and {tuple(Y.shape)}"
+            )
         return lambda: window_perplexity(model, X, Y)
     arr = as_ids(valid)
     as_id_tensor(arr[None, :], model.vocab_size, "valid_ids")
-    return lambda: evaluate_perplexity(model, arr, batch_size=batch_size, num_steps=num_steps)
+    return lambda: evaluate_perplexity(
+        model, arr, batch_size=batch_size, num_steps=num_steps
+    )
 
 
 def train_lm(
@@ -250,31 +283,53 @@ def train_lm(
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {optimizer!r}")
     if partition not in ("random", "sequential"):
-        raise ValueError(f"partition must be 'random' or 'sequential'; got {partition!r}")
+        raise ValueError(
+            f"partition must be 'random' or 'sequential'; got {partition!r}"
+        )
     if lr is None:
         lr = 1.0 if optimizer == "sgd" else 2e-3
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+    if (
+        isinstance(lr, bool)
+        or not isinstance(lr, (int, float))
+        or not (math.isfinite(lr) and lr > 0)
+    ):
         raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
-        raise ValueError(f"clip must be a number > 0, or None to not clip; got {clip!r}")
+    if clip is not None and (
+        isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0
+    ):
+        raise ValueError(
+            f"clip must be a number > 0, or None to not clip; got {clip!r}"
+        )
     stops = {"epochs": epochs, "steps": steps, "time_budget_s": time_budget_s}
     given = [k for k, v in stops.items() if v is not None]
     if len(given) != 1:
-        raise ValueError(f"give exactly one of epochs, steps, time_budget_s; got {given or 'none'}")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not weight_decay >= 0:
+        raise ValueError(
+            f"give exactly one of epochs, steps, time_budget_s; got {given or 'none'}"
+        )
+    if (
+        isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, (int, float))
+        or not weight_decay >= 0
+    ):
         raise ValueError(f"weight_decay must be a number >= 0; got {weight_decay!r}")
     if epochs is not None:
         epochs = check_positive_int("epochs", epochs)
     if steps is not None:
         steps = check_positive_int("steps", steps)
     if time_budget_s is not None and (
-        isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float)) or not time_budget_s > 0
+        isinstance(time_budget_s, bool)
+        or not isinstance(time_budget_s, (int, float))
+        or not time_budget_s > 0
     ):
-        raise ValueError(f"time_budget_s must be a number of seconds > 0; got {time_budget_s!r}")
+        raise ValueError(
+            f"time_budget_s must be a number of seconds > 0; got {time_budget_s!r}"
+        )
     if eval_every is not None:
         eval_every = check_positive_int("eval_every", eval_every)
     if lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine'; got {lr_schedule!r}")
+        raise ValueError(
+            f"lr_schedule must be 'constant' or 'cosine'; got {lr_schedule!r}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int; got {type(seed).__name__}")
     # fail early (before any training) if there is not enough text for one minibatch
@@ -294,10 +349,29 @@ def train_lm(
     else:
         opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(int(seed))
-    history: dict[str, list] = {k: [] for k in ("step", "epoch", "elapsed_s", "tokens", "train_ppl", "valid_ppl", "grad_norm")}
+    history: dict[str, list] = {
+        k: []
+        for k in (
+            "step",
+            "epoch",
+            "elapsed_s",
+            "tokens",
+            "train_ppl",
+            "valid_ppl",
+            "grad_norm",
+        )
+    }
     if progress:
-        bar_total = steps if steps is not None else (round(time_budget_s) if time_budget_s is not None else None)
-        bar = tqdm(total=bar_total, unit="s" if time_budget_s is not None else "step", desc="train_lm")
+        bar_total = (
+            steps
+            if steps is not None
+            else (round(time_budget_s) if time_budget_s is not None else None)
+        )
+        bar = tqdm(
+            total=bar_total,
+            unit="s" if time_budget_s is not None else "step",
+            desc="train_lm",
+        )
     else:
         bar = None
 
@@ -310,12 +384,17 @@ def train_lm(
         history["epoch"].append(epoch_pos)
         history["elapsed_s"].append(elapsed)
         history["tokens"].append(tokens)
-        history["train_ppl"].append(math.exp(loss_sum / n_since) if n_since else float("nan"))
+        history["train_ppl"].append(
+            math.exp(loss_sum / n_since) if n_since else float("nan")
+        )
         history["valid_ppl"].append(measure())
         history["grad_norm"].append(norm_sum / n_since if n_since else float("nan"))
         loss_sum, norm_sum, n_since = 0.0, 0.0, 0
         if bar is not None:
-            bar.set_postfix(train_ppl=f"{history['train_ppl'][-1]:.2f}", valid_ppl=f"{history['valid_ppl'][-1]:.2f}")
+            bar.set_postfix(
+                train_ppl=f"{history['train_ppl'][-1]:.2f}",
+                valid_ppl=f"{history['valid_ppl'][-1]:.2f}",
+            )
 
     def progress_fraction() -> float:
         """How much of the run is done, in [0, 1]: by steps, by training time or by epochs."""
@@ -346,8 +425,12 @@ def train_lm(
                     X = torch.from_numpy(Xb).to(device)  # (B, T)
                     Y = torch.from_numpy(Yb).to(device)  # (B, T)
                     if partition == "sequential" and state is not None:
-                        state = state.detach()  # truncated BPTT: no gradient into the previous minibatch
-                    logits, h_T = model(X, state if partition == "sequential" else None)  # (T, B, V)
+                        state = (
+                            state.detach()
+                        )  # truncated BPTT: no gradient into the previous minibatch
+                    logits, h_T = model(
+                        X, state if partition == "sequential" else None
+                    )  # (T, B, V)
                     loss = F.cross_entropy(logits.reshape(-1, V), Y.T.reshape(-1))
                     if not torch.isfinite(loss):
                         raise FloatingPointError(
@@ -360,7 +443,11 @@ def train_lm(
                     norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
                     if lr_schedule == "cosine":
                         for group in opt.param_groups:
-                            group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * progress_fraction()))
+                            group["lr"] = (
+                                lr
+                                * 0.5
+                                * (1.0 + math.cos(math.pi * progress_fraction()))
+                            )
                     opt.step()
                     state = h_T
                     dt = time.perf_counter() - t0
@@ -416,7 +503,9 @@ def sample(
     if not isinstance(vocab, Vocab):
         raise TypeError(f"vocab must be an rnnkit Vocab; got {type(vocab).__name__}")
     if len(vocab) != model.vocab_size:
-        raise ValueError(f"vocab has {len(vocab)} tokens but the model predicts V={model.vocab_size}")
+        raise ValueError(
+            f"vocab has {len(vocab)} tokens but the model predicts V={model.vocab_size}"
+        )
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str; got {type(prompt).__name__}")
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
@@ -424,17 +513,31 @@ def sample(
     if length < 0:
         raise ValueError(f"length must be >= 0; got {length}")
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TypeError(f"temperature must be a number >= 0; got {type(temperature).__name__}")
+        raise TypeError(
+            f"temperature must be a number >= 0; got {type(temperature).__name__}"
+        )
     if not (math.isfinite(temperature) and temperature >= 0):
-        raise ValueError(f"temperature must be a finite number >= 0 (0 = greedy); got {temperature}")
+        raise ValueError(
+            f"temperature must be a finite number >= 0 (0 = greedy); got {temperature}"
+        )
     if level not in ("char", "word"):
         raise ValueError(f"level must be 'char' or 'word'; got {level!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, np.random.Generator)):
-        raise TypeError(f"seed must be an int or a np.random.Generator; got {type(seed).__name__}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(int(seed))
+    if isinstance(seed, bool) or not isinstance(
+        seed, (int, np.integer, np.random.Generator)
+    ):
+        raise TypeError(
+            f"seed must be an int or a np.random.Generator; got {type(seed).__name__}"
+        )
+    rng = (
+        seed
+        if isinstance(seed, np.random.Generator)
+        else np.random.default_rng(int(seed))
+    )
     tokens = tokenize(prompt, level)
     if not tokens:
-        raise ValueError("prompt must contain at least one token to warm the model up; got an empty prompt")
+        raise ValueError(
+            "prompt must contain at least one token to warm the model up; got an empty prompt"
+        )
     what = "character" if level == "char" else "word"
     for pos, tok in enumerate(tokens):
         if tok not in vocab or tok in vocab.reserved:
@@ -449,7 +552,9 @@ def sample(
     out: list[int] = []
     try:
         with torch.no_grad():
-            logits, state = model(torch.tensor([ids], dtype=torch.long, device=device))  # (P, 1, V)
+            logits, state = model(
+                torch.tensor([ids], dtype=torch.long, device=device)
+            )  # (P, 1, V)
             last = logits[-1, 0]  # (V,)
             for _ in range(length):
                 if temperature == 0:
@@ -459,7 +564,9 @@ def sample(
                     p = np.exp(z - z.max())
                     nxt = int(rng.choice(len(p), p=p / p.sum()))
                 out.append(nxt)
-                logits, state = model(torch.tensor([[nxt]], dtype=torch.long, device=device), state)
+                logits, state = model(
+                    torch.tensor([[nxt]], dtype=torch.long, device=device), state
+                )
                 last = logits[-1, 0]
     finally:
         model.train(was_training)
@@ -476,16 +583,28 @@ _PRESETS: dict[str, dict[str, dict]] = {
     "fast": {
         "model": {"hidden_size": 256, "embed_dim": 64, "cell": "torch"},
         "train": {
-            "batch_size": 32, "num_steps": 32, "optimizer": "adam", "lr": 8e-3, "lr_schedule": "cosine",
-            "clip": 1.0, "partition": "random", "steps": 2000, "eval_every": 500,
+            "batch_size": 32,
+            "num_steps": 32,
+            "optimizer": "adam",
+            "lr": 8e-3,
+            "lr_schedule": "cosine",
+            "clip": 1.0,
+            "partition": "random",
+            "steps": 2000,
+            "eval_every": 500,
         },
     },
     # for a time budget (pass time_budget_s, e.g. 60): wider, and a little dropout
     "60s": {
         "model": {"hidden_size": 320, "embed_dim": 64, "dropout": 0.1, "cell": "torch"},
         "train": {
-            "batch_size": 32, "num_steps": 32, "optimizer": "adam", "lr": 6e-3, "lr_schedule": "cosine",
-            "clip": 1.0, "partition": "random",
+            "batch_size": 32,
+            "num_steps": 32,
+            "optimizer": "adam",
+            "lr": 6e-3,
+            "lr_schedule": "cosine",
+            "clip": 1.0,
+            "partition": "random",
         },
     },
 }
@@ -503,5 +622,7 @@ def char_lm_preset(name: str = "fast") -> dict[str, dict]:
     so editing it changes nothing here.
     """
     if name not in _PRESETS:
-        raise ValueError(f"name must be one of {', '.join(repr(n) for n in _PRESETS)}; got {name!r}")
+        raise ValueError(
+            f"name must be one of {', '.join(repr(n) for n in _PRESETS)}; got {name!r}"
+        )
     return copy.deepcopy(_PRESETS[name])

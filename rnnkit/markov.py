@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Sequence
 
 import numpy as np
 
@@ -48,21 +48,29 @@ _Stats = tuple[dict[int, int], int, int]
 
 def _check_int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}; got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be an int >= {minimum}; got {type(value).__name__} {value!r}"
+        )
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
     return int(value)
 
 
-def _check_ids(ids, vocab_size: int, name: str = "ids", allow_empty: bool = False) -> list[int]:
+def _check_ids(
+    ids, vocab_size: int, name: str = "ids", allow_empty: bool = False
+) -> list[int]:
     """Return ``ids`` as a list of Python ints after checking it is 1-D, integer, in [0, V)."""
     arr = np.asarray(ids)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of token ids; got an array of shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a 1-D sequence of token ids; got an array of shape {arr.shape}"
+        )
     if arr.size == 0:
         if allow_empty:
             return []
-        raise ValueError(f"{name} must contain at least one token id; got an empty sequence")
+        raise ValueError(
+            f"{name} must contain at least one token id; got an empty sequence"
+        )
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer token ids; got dtype {arr.dtype}")
     bad = np.flatnonzero((arr < 0) | (arr >= vocab_size))
@@ -95,7 +103,9 @@ def _count_ngrams(padded: list[int], n: int) -> Counter:
     return Counter(zip(*(padded[i : len(padded) - n + 1 + i] for i in range(n))))
 
 
-def _group_by_context(ngram_counts: dict[tuple[int, ...], int]) -> dict[tuple[int, ...], _Stats]:
+def _group_by_context(
+    ngram_counts: dict[tuple[int, ...], int],
+) -> dict[tuple[int, ...], _Stats]:
     """{(c..., w): N} -> {c: (followers {w: N(c, w)}, N(c), number of distinct w)}."""
     followers: dict[tuple[int, ...], dict[int, int]] = {}
     for gram, count in ngram_counts.items():
@@ -176,30 +186,46 @@ class NGramLM:
         self.order = _check_int("order", order, 0)
         self.vocab_size = _check_int("vocab_size", vocab_size, 1)
         if smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing must be one of {SMOOTHINGS}; got {smoothing!r}")
+            raise ValueError(
+                f"smoothing must be one of {SMOOTHINGS}; got {smoothing!r}"
+            )
         if isinstance(alpha, bool) or not isinstance(alpha, Real):
-            raise TypeError(f"alpha must be a float > 0; got {type(alpha).__name__} {alpha!r}")
+            raise TypeError(
+                f"alpha must be a float > 0; got {type(alpha).__name__} {alpha!r}"
+            )
         if not (math.isfinite(alpha) and alpha > 0):
             raise ValueError(f"alpha must be a finite float > 0; got {alpha}")
         if smoothing != "add-alpha" and alpha != 1.0:
-            raise ValueError(f"alpha is only used by smoothing='add-alpha'; got alpha={alpha} with smoothing={smoothing!r}")
+            raise ValueError(
+                f"alpha is only used by smoothing='add-alpha'; got alpha={alpha} with smoothing={smoothing!r}"
+            )
         if discount is not None:
             if smoothing != "kneser-ney":
-                raise ValueError(f"discount is only used by smoothing='kneser-ney'; got smoothing={smoothing!r}")
-            if isinstance(discount, bool) or not isinstance(discount, Real) or not 0 < discount <= 1:
-                raise ValueError(f"discount must be a float in (0, 1] or None; got {discount!r}")
+                raise ValueError(
+                    f"discount is only used by smoothing='kneser-ney'; got smoothing={smoothing!r}"
+                )
+            if (
+                isinstance(discount, bool)
+                or not isinstance(discount, Real)
+                or not 0 < discount <= 1
+            ):
+                raise ValueError(
+                    f"discount must be a float in (0, 1] or None; got {discount!r}"
+                )
         self.alpha = float(alpha)
         self.smoothing = smoothing
         self.discount = None if discount is None else float(discount)
         self.start_id = self.vocab_size
-        self._levels: list[dict[tuple[int, ...], _Stats]] | None = None  # index j: contexts of length j
+        self._levels: list[dict[tuple[int, ...], _Stats]] | None = (
+            None  # index j: contexts of length j
+        )
         self.discounts: tuple[float, ...] = ()
 
     def __repr__(self) -> str:
         fitted = "fitted" if self._levels is not None else "not fitted"
         return f"NGramLM(order={self.order}, vocab_size={self.vocab_size}, smoothing={self.smoothing!r}, {fitted})"
 
-    def fit(self, ids: Sequence[int] | np.ndarray) -> "NGramLM":
+    def fit(self, ids: Sequence[int] | np.ndarray) -> NGramLM:
         """Count N(c, w) over ``ids`` (shape (T,), ints in [0, V)), left-padded with k start ids.
 
         Refitting replaces the old counts. Returns ``self`` so that
@@ -207,7 +233,9 @@ class NGramLM:
         """
         seq = _check_ids(ids, self.vocab_size)
         k = self.order
-        top = _count_ngrams([self.start_id] * k + seq, k + 1)  # (k+1)-grams at all T positions
+        top = _count_ngrams(
+            [self.start_id] * k + seq, k + 1
+        )  # (k+1)-grams at all T positions
         if self.smoothing == "add-alpha":
             self._levels = [{}] * k + [_group_by_context(top)]
             self.discounts = ()
@@ -291,7 +319,9 @@ class NGramLM:
             followers, n_c, n_types = stats
             d = self.discounts[j]
             direct = np.zeros(V)
-            direct[list(followers)] = np.maximum(np.fromiter(followers.values(), float, n_types) - d, 0.0)
+            direct[list(followers)] = np.maximum(
+                np.fromiter(followers.values(), float, n_types) - d, 0.0
+            )
             p = (direct + d * n_types * p) / n_c
         return p
 
@@ -307,7 +337,12 @@ class NGramLM:
         k = self.order
         padded = (self.start_id,) * k + tuple(seq)
         prob = self._prob_key
-        return float(sum(math.log(prob(padded[t : t + k], padded[t + k])) for t in range(len(seq))))
+        return float(
+            sum(
+                math.log(prob(padded[t : t + k], padded[t + k]))
+                for t in range(len(seq))
+            )
+        )
 
     def perplexity(self, ids: Sequence[int] | np.ndarray) -> float:
         """exp(-mean_t log P(x_t | context)): V for a uniform model, 1 for a certain one."""
@@ -331,13 +366,26 @@ class NGramLM:
         self._require_fit()
         length = _check_int("length", length, 0)
         history = _check_ids(prompt, self.vocab_size, name="prompt", allow_empty=True)
-        if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (np.random.Generator, Integral)):
-            raise TypeError(f"rng must be a np.random.Generator or an int seed; got {type(rng).__name__}")
-        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(int(rng))
+        if isinstance(rng, (bool, np.bool_)) or not isinstance(
+            rng, (np.random.Generator, Integral)
+        ):
+            raise TypeError(
+                f"rng must be a np.random.Generator or an int seed; got {type(rng).__name__}"
+            )
+        gen = (
+            rng
+            if isinstance(rng, np.random.Generator)
+            else np.random.default_rng(int(rng))
+        )
         out: list[int] = []
         for u in gen.random(length):
-            cdf = np.cumsum(self.next_distribution(history[-self.order :] if self.order else []))
-            w = min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), self.vocab_size - 1)
+            cdf = np.cumsum(
+                self.next_distribution(history[-self.order :] if self.order else [])
+            )
+            w = min(
+                int(np.searchsorted(cdf, u * cdf[-1], side="right")),
+                self.vocab_size - 1,
+            )
             out.append(w)
             history.append(w)
         return out

@@ -25,11 +25,16 @@ def _ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 
 def plot_zipf(
-    freq_lists: Sequence[Sequence[int]], labels: Sequence[str], *, ax: Axes | None = None
+    freq_lists: Sequence[Sequence[int]],
+    labels: Sequence[str],
+    *,
+    ax: Axes | None = None,
 ) -> Axes:
     """Log–log plot of frequency against rank, one line per list of sorted counts."""
     if len(freq_lists) != len(labels):
-        raise ValueError(f"got {len(freq_lists)} frequency lists but {len(labels)} labels")
+        raise ValueError(
+            f"got {len(freq_lists)} frequency lists but {len(labels)} labels"
+        )
     ax = _ax(ax, (5.5, 3.8))
     for freqs, label in zip(freq_lists, labels):
         f = np.asarray(freqs, dtype=float)
@@ -41,22 +46,53 @@ def plot_zipf(
     return ax
 
 
-def _node(ax: Axes, xy: tuple[float, float], text: str, kind: str, w: float = 0.7, h: float = 0.5) -> None:
+def _node(
+    ax: Axes,
+    xy: tuple[float, float],
+    text: str,
+    kind: str,
+    w: float = 0.7,
+    h: float = 0.5,
+) -> None:
     x, y = xy
     ax.add_patch(
-        FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
-                       fc=_COLOURS[kind], ec="#555555", lw=1.0)
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.05",
+            fc=_COLOURS[kind],
+            ec="#555555",
+            lw=1.0,
+        )
     )
     ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
 
-def _arrow(ax: Axes, a: tuple[float, float], b: tuple[float, float], label: str = "", colour: str = "#333333") -> None:
-    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=1.2, color=colour))
+def _arrow(
+    ax: Axes,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    label: str = "",
+    colour: str = "#333333",
+) -> None:
+    ax.add_patch(
+        FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=1.2, color=colour)
+    )
     if label:
-        ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.12, label, ha="center", fontsize=8, color=colour)
+        ax.text(
+            (a[0] + b[0]) / 2,
+            (a[1] + b[1]) / 2 + 0.12,
+            label,
+            ha="center",
+            fontsize=8,
+            color=colour,
+        )
 
 
-def draw_unrolled_rnn(T: int = 4, *, ax: Axes | None = None, backward: bool = False) -> Axes:
+def draw_unrolled_rnn(
+    T: int = 4, *, ax: Axes | None = None, backward: bool = False
+) -> Axes:
     """The RNN unrolled over ``T`` steps: ``x_t → h_t → o_t`` with ``h_{t-1} → h_t``.
 
     The same weight names label every copy, to show that parameters are shared
@@ -99,7 +135,13 @@ def draw_io_styles(*, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
     if len(axes) != 3:
         raise ValueError(f"need 3 axes; got {len(axes)}")
 
-    def chain(ax: Axes, xs: Sequence[float], outputs: Sequence[float], inputs: Sequence[float], kind: str = "h") -> None:
+    def chain(
+        ax: Axes,
+        xs: Sequence[float],
+        outputs: Sequence[float],
+        inputs: Sequence[float],
+        kind: str = "h",
+    ) -> None:
         for i, x in enumerate(xs):
             _node(ax, (x, 1.2), "", kind, w=0.5, h=0.4)
             if i:

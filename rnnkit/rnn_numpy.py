@@ -77,7 +77,9 @@ def one_hot(ids: np.ndarray, V: int, *, dtype=np.float64) -> np.ndarray:
 def _check_ids_in_range(name: str, ids: np.ndarray, V: int) -> None:
     if ids.size and (ids.min() < 0 or ids.max() >= V):
         bad = ids[(ids < 0) | (ids >= V)]
-        raise ValueError(f"{name} must be token ids in [0, V={V}); found {int(bad[0])} ({bad.size} out of range)")
+        raise ValueError(
+            f"{name} must be token ids in [0, V={V}); found {int(bad[0])} ({bad.size} out of range)"
+        )
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -111,7 +113,9 @@ def init_params(
         bound = 1.0 / np.sqrt(h)
         return {k: g.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()}
     if not np.isfinite(scale) or scale < 0:
-        raise ValueError(f"scale must be a finite number >= 0 (the weights' std) or None; got {scale}")
+        raise ValueError(
+            f"scale must be a finite number >= 0 (the weights' std) or None; got {scale}"
+        )
     return {
         k: (g.normal(0.0, scale, s) if k.startswith("W") else np.zeros(s)).astype(dtype)
         for k, s in shapes.items()
@@ -131,7 +135,9 @@ def param_count(d: int, h: int, V: int) -> int:
 def param_shapes(params: dict[str, np.ndarray]) -> tuple[int, int, int]:
     """Validate a parameter dict and return its sizes ``(d, h, V)``."""
     if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}; got {type(params).__name__}")
+        raise TypeError(
+            f"params must be a dict with keys {PARAM_NAMES}; got {type(params).__name__}"
+        )
     missing = [k for k in PARAM_NAMES if k not in params]
     if missing:
         raise ValueError(f"params must have keys {PARAM_NAMES}; missing {missing}")
@@ -141,7 +147,9 @@ def param_shapes(params: dict[str, np.ndarray]) -> tuple[int, int, int]:
 
 
 def _check_rnn_weights(W_xh, W_hh, b_h) -> tuple[int, int]:
-    check_ndim_shape("W_xh", check_float_array("W_xh", W_xh), (None, None), dims=("h", "d"))
+    check_ndim_shape(
+        "W_xh", check_float_array("W_xh", W_xh), (None, None), dims=("h", "d")
+    )
     h, d = W_xh.shape
     check_ndim_shape("W_hh", check_float_array("W_hh", W_hh), (h, h), dims=("h", "h"))
     check_ndim_shape("b_h", check_float_array("b_h", b_h), (h,), dims=("h",))
@@ -149,7 +157,9 @@ def _check_rnn_weights(W_xh, W_hh, b_h) -> tuple[int, int]:
 
 
 def _check_output_weights(W_ho, b_o, h: int) -> int:
-    check_ndim_shape("W_ho", check_float_array("W_ho", W_ho), (None, h), dims=("V", "h"))
+    check_ndim_shape(
+        "W_ho", check_float_array("W_ho", W_ho), (None, h), dims=("V", "h")
+    )
     V = W_ho.shape[0]
     check_ndim_shape("b_o", check_float_array("b_o", b_o), (V,), dims=("V",))
     return V
@@ -174,7 +184,9 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation: str = "tanh"):
     d, h = _check_rnn_weights(W_xh, W_hh, b_h)
     check_ndim_shape("x_t", check_float_array("x_t", x_t), (None, d), dims=("B", "d"))
     B = x_t.shape[0]
-    check_ndim_shape("h_prev", check_float_array("h_prev", h_prev), (B, h), dims=("B", "h"))
+    check_ndim_shape(
+        "h_prev", check_float_array("h_prev", h_prev), (B, h), dims=("B", "h")
+    )
     check_choice("activation", activation, ACTIVATIONS)
     return _step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation)
 
@@ -182,7 +194,9 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation: str = "tanh"):
 def _step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation):
     a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h  # (B, h) pre-activation
     # phi in place: a_t is a fresh array, so it can become h_t without another allocation.
-    h_t = np.tanh(a_t, out=a_t) if activation == "tanh" else np.maximum(a_t, 0.0, out=a_t)
+    h_t = (
+        np.tanh(a_t, out=a_t) if activation == "tanh" else np.maximum(a_t, 0.0, out=a_t)
+    )
     # phi'(a_t) is a function of h_t for both activations, so a_t need not be kept.
     return h_t, (x_t, h_prev, h_t, W_xh, W_hh, activation)
 
@@ -202,8 +216,15 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, activation: str = "tanh"):
     """
     d, h = _check_rnn_weights(W_xh, W_hh, b_h)
     check_float_array("x", x)
-    check_ndim_shape("x", x, (None, None, d), dims=("T", "B", "d"),
-                     hint="for a single sequence add a batch axis: x[:, None, :]" if x.ndim == 2 else None)
+    check_ndim_shape(
+        "x",
+        x,
+        (None, None, d),
+        dims=("T", "B", "d"),
+        hint="for a single sequence add a batch axis: x[:, None, :]"
+        if x.ndim == 2
+        else None,
+    )
     T, B, _ = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step (T >= 1); got T=0")
@@ -229,12 +250,18 @@ def output_forward(H, W_ho, b_o):
     Returns:
         ``(O, cache)`` with ``O`` of shape ``(T, B, V)``.
     """
-    check_ndim_shape("W_ho", check_float_array("W_ho", W_ho), (None, None), dims=("V", "h"))
+    check_ndim_shape(
+        "W_ho", check_float_array("W_ho", W_ho), (None, None), dims=("V", "h")
+    )
     V, h = W_ho.shape
     _check_output_weights(W_ho, b_o, h)
-    check_ndim_shape("H", check_float_array("H", H), (None, None, h), dims=("T", "B", "h"))
+    check_ndim_shape(
+        "H", check_float_array("H", H), (None, None, h), dims=("T", "B", "h")
+    )
     T, B, _ = H.shape
-    O = (H.reshape(T * B, h) @ W_ho.T + b_o).reshape(T, B, V)  # (T, B, V); one (T*B, h) matmul
+    O = (H.reshape(T * B, h) @ W_ho.T + b_o).reshape(
+        T, B, V
+    )  # (T, B, V); one (T*B, h) matmul
     return O, (H, W_ho)
 
 
@@ -270,15 +297,19 @@ def softmax_cross_entropy(O, Y, mask=None):
         w = mask.astype(O.dtype)
     n_valid = w.sum()
     if n_valid == 0:
-        raise ValueError("mask selects no position; the mean loss over zero positions is undefined")
+        raise ValueError(
+            "mask selects no position; the mean loss over zero positions is undefined"
+        )
 
-    shifted = O - O.max(axis=-1, keepdims=True)                                      # (T, B, V)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))             # log softmax
-    nll = -np.take_along_axis(logp, Y[..., None], axis=-1)[..., 0]                   # (T, B)
+    shifted = O - O.max(axis=-1, keepdims=True)  # (T, B, V)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # log softmax
+    nll = -np.take_along_axis(logp, Y[..., None], axis=-1)[..., 0]  # (T, B)
     loss = float((nll * w).sum() / n_valid)
 
-    dO = np.exp(logp)                                                                # softmax
-    np.put_along_axis(dO, Y[..., None], np.take_along_axis(dO, Y[..., None], axis=-1) - 1.0, axis=-1)
+    dO = np.exp(logp)  # softmax
+    np.put_along_axis(
+        dO, Y[..., None], np.take_along_axis(dO, Y[..., None], axis=-1) - 1.0, axis=-1
+    )
     dO *= (w / n_valid)[..., None]
     return loss, dO
 
@@ -300,10 +331,13 @@ def output_backward(dO, cache):
     T, B, h = H.shape
     V = W_ho.shape[0]
     check_ndim_shape("dO", check_float_array("dO", dO), (T, B, V), dims=("T", "B", "V"))
-    dO2, H2 = dO.reshape(T * B, V), H.reshape(T * B, h)  # every (t, b) position as one row
-    dH = (dO2 @ W_ho).reshape(T, B, h)               # (T, B, h)
-    dW_ho = dO2.T @ H2                               # (V, h): sum over t and b, W_ho is shared
-    db_o = dO2.sum(axis=0)                           # (V,)
+    dO2, H2 = (
+        dO.reshape(T * B, V),
+        H.reshape(T * B, h),
+    )  # every (t, b) position as one row
+    dH = (dO2 @ W_ho).reshape(T, B, h)  # (T, B, h)
+    dW_ho = dO2.T @ H2  # (V, h): sum over t and b, W_ho is shared
+    db_o = dO2.sum(axis=0)  # (V,)
     return dH, dW_ho, db_o
 
 
@@ -319,19 +353,23 @@ def rnn_step_backward(dh_t, cache):
         the parameter gradients being this step's contribution only.
     """
     h_t = cache[2]
-    check_ndim_shape("dh_t", check_float_array("dh_t", dh_t), h_t.shape, dims=("B", "h"))
+    check_ndim_shape(
+        "dh_t", check_float_array("dh_t", dh_t), h_t.shape, dims=("B", "h")
+    )
     return _step_backward(dh_t, cache)
 
 
 def _step_backward(dh_t, cache):
     x_t, h_prev, h_t, W_xh, W_hh, activation = cache
     # da_t = dh_t * phi'(a_t):  tanh' = 1 - h_t^2,  relu' = [h_t > 0]
-    da = dh_t * (1.0 - h_t * h_t) if activation == "tanh" else dh_t * (h_t > 0)  # (B, h)
-    dx_t = da @ W_xh                                 # (B, d)
-    dh_prev = da @ W_hh                              # (B, h)
-    dW_xh = da.T @ x_t                               # (h, d)
-    dW_hh = da.T @ h_prev                            # (h, h)
-    db_h = da.sum(axis=0)                            # (h,)
+    da = (
+        dh_t * (1.0 - h_t * h_t) if activation == "tanh" else dh_t * (h_t > 0)
+    )  # (B, h)
+    dx_t = da @ W_xh  # (B, d)
+    dh_prev = da @ W_hh  # (B, h)
+    dW_xh = da.T @ x_t  # (h, d)
+    dW_hh = da.T @ h_prev  # (h, h)
+    db_h = da.sum(axis=0)  # (h,)
     return dx_t, dh_prev, dW_xh, dW_hh, db_h
 
 
@@ -364,7 +402,9 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
         dW_hh_per_step = np.empty((T, h, h), dtype=dtype)
         dh_norms = np.empty(T, dtype=dtype)
 
-    dh_next = np.zeros((B, h), dtype=dtype)  # dL/dh_{t+1} through h_{t+1}; nothing after step T-1
+    dh_next = np.zeros(
+        (B, h), dtype=dtype
+    )  # dL/dh_{t+1} through h_{t+1}; nothing after step T-1
     for t in reversed(range(T)):
         # dL/dh_t = dL_t/dh_t (direct, via the output at t) + dL/dh_{t+1} · dh_{t+1}/dh_t (via the future)
         #         = dH[t]                                   + dh_next
@@ -387,7 +427,9 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
 # ----------------------------------------------------------------------------- all together
 
 
-def lm_loss_and_grads(params, X_ids, Y_ids, h0=None, activation: str = "tanh", *, mask=None):
+def lm_loss_and_grads(
+    params, X_ids, Y_ids, h0=None, activation: str = "tanh", *, mask=None
+):
     """Loss and gradients of the RNN language model on one ``(T, B)`` window of ids.
 
     One-hot inputs (so ``d`` must equal ``V``), :func:`rnn_forward`,
@@ -408,19 +450,31 @@ def lm_loss_and_grads(params, X_ids, Y_ids, h0=None, activation: str = "tanh", *
     """
     d, h, V = param_shapes(params)
     if d != V:
-        raise ValueError(f"lm_loss_and_grads feeds one-hot tokens, so W_xh must have shape (h, d=V={V}); got d={d}")
-    check_ndim_shape("X_ids", check_int_array("X_ids", X_ids), (None, None), dims=("T", "B"))
+        raise ValueError(
+            f"lm_loss_and_grads feeds one-hot tokens, so W_xh must have shape (h, d=V={V}); got d={d}"
+        )
+    check_ndim_shape(
+        "X_ids", check_int_array("X_ids", X_ids), (None, None), dims=("T", "B")
+    )
     T, B = X_ids.shape
     check_ndim_shape("Y_ids", check_int_array("Y_ids", Y_ids), (T, B), dims=("T", "B"))
     _check_ids_in_range("X_ids", X_ids, V)
     dtype = params["W_xh"].dtype
     if h0 is None:
         h0 = np.zeros((B, h), dtype=dtype)
-    x = one_hot(X_ids, V, dtype=dtype)                                            # (T, B, V)
-    H, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], activation)
-    O, out_cache = output_forward(H, params["W_ho"], params["b_o"])                # (T, B, V)
+    x = one_hot(X_ids, V, dtype=dtype)  # (T, B, V)
+    H, rnn_cache = rnn_forward(
+        x, h0, params["W_xh"], params["W_hh"], params["b_h"], activation
+    )
+    O, out_cache = output_forward(H, params["W_ho"], params["b_o"])  # (T, B, V)
     loss, dO = softmax_cross_entropy(O, Y_ids, mask)
     dH, dW_ho, db_o = output_backward(dO, out_cache)
     g = rnn_backward(dH, rnn_cache)
-    grads = {"W_xh": g["dW_xh"], "W_hh": g["dW_hh"], "b_h": g["db_h"], "W_ho": dW_ho, "b_o": db_o}
+    grads = {
+        "W_xh": g["dW_xh"],
+        "W_hh": g["dW_hh"],
+        "b_h": g["db_h"],
+        "W_ho": dW_ho,
+        "b_o": db_o,
+    }
     return loss, grads, H[-1].copy()

@@ -53,7 +53,9 @@ def _generator(seed: int | torch.Generator) -> torch.Generator:
     if isinstance(seed, torch.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a torch.Generator; got {type(seed).__name__}")
+        raise TypeError(
+            f"seed must be an int or a torch.Generator; got {type(seed).__name__}"
+        )
     return torch.Generator().manual_seed(int(seed))
 
 
@@ -135,14 +137,22 @@ class RNNScratch(nn.Module):
         h_T : (B, h) the last one (``H[-1]``; ``h0`` when ``T = 0``).
         """
         if not isinstance(X, torch.Tensor):
-            raise TypeError(f"X must be a torch.Tensor of shape (T, B, d={self.input_size}); got {type(X).__name__}")
+            raise TypeError(
+                f"X must be a torch.Tensor of shape (T, B, d={self.input_size}); got {type(X).__name__}"
+            )
         if X.ndim != 3 or X.shape[2] != self.input_size:
             raise ValueError(
                 f"X must have shape (T, B, d={self.input_size}); got {tuple(X.shape)}"
-                + ("; for one sequence add a batch axis: X[:, None, :]" if X.ndim == 2 else "")
+                + (
+                    "; for one sequence add a batch axis: X[:, None, :]"
+                    if X.ndim == 2
+                    else ""
+                )
             )
         if not X.is_floating_point():
-            raise TypeError(f"X must be a floating-point tensor (one-hot or embedded inputs); got dtype {X.dtype}")
+            raise TypeError(
+                f"X must be a floating-point tensor (one-hot or embedded inputs); got dtype {X.dtype}"
+            )
         B = X.shape[1]
         h = _check_state(h0, B, self.hidden_size, like=self.W_hh, name="h0")
         outputs = []
@@ -154,19 +164,28 @@ class RNNScratch(nn.Module):
 
 
 def _check_state(
-    state: torch.Tensor | None, B: int, h: int, *, like: torch.Tensor, name: str = "state"
+    state: torch.Tensor | None,
+    B: int,
+    h: int,
+    *,
+    like: torch.Tensor,
+    name: str = "state",
 ) -> torch.Tensor:
     """Return ``state`` (B, h), or zeros of that shape when ``None``; explain a mismatch."""
     if state is None:
         return like.new_zeros((B, h))
     if not isinstance(state, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (B={B}, h={h}) or None; got {type(state).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor of shape (B={B}, h={h}) or None; got {type(state).__name__}"
+        )
     if tuple(state.shape) != (B, h):
         raise ValueError(
             f"{name} must have shape (B={B}, h={h}) to match the batch and hidden size; got {tuple(state.shape)}"
         )
     if state.dtype != like.dtype:
-        raise TypeError(f"{name} must have dtype {like.dtype} like the model's parameters; got {state.dtype}")
+        raise TypeError(
+            f"{name} must have dtype {like.dtype} like the model's parameters; got {state.dtype}"
+        )
     return state
 
 
@@ -180,10 +199,14 @@ def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
     """
     if isinstance(X, np.ndarray):
         if not np.issubdtype(X.dtype, np.integer):
-            raise TypeError(f"{name} must hold integer token ids; got numpy dtype {X.dtype}")
+            raise TypeError(
+                f"{name} must hold integer token ids; got numpy dtype {X.dtype}"
+            )
         X = torch.from_numpy(X.astype(np.int64, copy=False))
     if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a (B, T) tensor of token ids; got {type(X).__name__}")
+        raise TypeError(
+            f"{name} must be a (B, T) tensor of token ids; got {type(X).__name__}"
+        )
     if X.dtype == torch.bool or X.is_floating_point() or X.is_complex():
         raise TypeError(
             f"{name} must hold integer token ids (int64); got dtype {X.dtype}. "
@@ -259,32 +282,52 @@ class RNNLM(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, (int, float))
+            or not 0.0 <= dropout < 1.0
+        ):
+            raise ValueError(
+                f"dropout must be a probability in [0, 1); got {dropout!r}"
+            )
         self.dropout = float(dropout)
         self.drop = nn.Dropout(self.dropout)
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.embed_dim = None if embed_dim is None else check_positive_int("embed_dim", embed_dim)
+        self.embed_dim = (
+            None if embed_dim is None else check_positive_int("embed_dim", embed_dim)
+        )
         self.cell = check_choice("cell", cell, CELLS)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         if dtype not in (torch.float32, torch.float64):
-            raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
+            raise TypeError(
+                f"dtype must be torch.float32 or torch.float64; got {dtype}"
+            )
         g = _generator(seed)
         V, h = self.vocab_size, self.hidden_size
         self.input_size = V if self.embed_dim is None else self.embed_dim
         # torch's constructors draw their default init from the global RNG; fork it so
         # that building a model leaves it as it was (the weights come from ``g`` below)
         with torch.random.fork_rng(devices=[]):
-            self.embedding = None if self.embed_dim is None else nn.Embedding(V, self.embed_dim, dtype=dtype)
+            self.embedding = (
+                None
+                if self.embed_dim is None
+                else nn.Embedding(V, self.embed_dim, dtype=dtype)
+            )
             if self.cell == "scratch":
-                self.rnn = RNNScratch(self.input_size, h, activation=activation, seed=g, dtype=dtype)
+                self.rnn = RNNScratch(
+                    self.input_size, h, activation=activation, seed=g, dtype=dtype
+                )
             else:
-                self.rnn = nn.RNN(self.input_size, h, nonlinearity=activation, dtype=dtype)
+                self.rnn = nn.RNN(
+                    self.input_size, h, nonlinearity=activation, dtype=dtype
+                )
             self.out = nn.Linear(h, V, dtype=dtype)
         if self.embedding is not None:
             with torch.no_grad():
-                self.embedding.weight.copy_(torch.randn(V, self.embed_dim, generator=g, dtype=torch.float64))
+                self.embedding.weight.copy_(
+                    torch.randn(V, self.embed_dim, generator=g, dtype=torch.float64)
+                )
         if self.cell == "torch":
             for p in self.rnn.parameters():
                 _uniform_(p, 1.0 / math.sqrt(h), g)
@@ -394,13 +437,20 @@ def numpy_params(model: RNNLM) -> dict[str, np.ndarray]:
     if not isinstance(model, RNNLM):
         raise TypeError(f"model must be an rnnkit RNNLM; got {type(model).__name__}")
     with torch.no_grad():
-        out = {k: v.detach().cpu().double().numpy().copy() for k, v in _recurrent_tensors(model).items()}
+        out = {
+            k: v.detach().cpu().double().numpy().copy()
+            for k, v in _recurrent_tensors(model).items()
+        }
         if model.cell == "torch":
-            out["b_h"] = out["b_h"] + model.rnn.bias_hh_l0.detach().cpu().double().numpy()
+            out["b_h"] = (
+                out["b_h"] + model.rnn.bias_hh_l0.detach().cpu().double().numpy()
+            )
         out["W_ho"] = model.out.weight.detach().cpu().double().numpy().copy()
         out["b_o"] = model.out.bias.detach().cpu().double().numpy().copy()
         if model.embedding is not None:
-            out["embedding"] = model.embedding.weight.detach().cpu().double().numpy().copy()
+            out["embedding"] = (
+                model.embedding.weight.detach().cpu().double().numpy().copy()
+            )
     return out
 
 
@@ -415,7 +465,9 @@ def load_numpy_params(model: RNNLM, params: Mapping[str, np.ndarray]) -> RNNLM:
     if not isinstance(model, RNNLM):
         raise TypeError(f"model must be an rnnkit RNNLM; got {type(model).__name__}")
     if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict of numpy arrays; got {type(params).__name__}")
+        raise TypeError(
+            f"params must be a dict of numpy arrays; got {type(params).__name__}"
+        )
     shapes = _expected_shapes(model)
     missing = [k for k in shapes if k not in params]
     extra = [k for k in params if k not in shapes]
@@ -430,9 +482,13 @@ def load_numpy_params(model: RNNLM, params: Mapping[str, np.ndarray]) -> RNNLM:
     for k, (shape, described) in shapes.items():
         a = np.asarray(params[k])
         if not np.issubdtype(a.dtype, np.floating):
-            raise TypeError(f"params[{k!r}] must be a floating-point array; got dtype {a.dtype}")
+            raise TypeError(
+                f"params[{k!r}] must be a floating-point array; got dtype {a.dtype}"
+            )
         if a.shape != shape:
-            raise ValueError(f"params[{k!r}] must have shape {described}; got {a.shape}")
+            raise ValueError(
+                f"params[{k!r}] must have shape {described}; got {a.shape}"
+            )
         arrays[k] = a
     targets = _recurrent_tensors(model)
     targets["W_ho"] = model.out.weight

@@ -45,12 +45,18 @@ __all__ = [
 ]
 
 
-def _check_tensor(name: str, x: object, expected, dims, *, integer: bool = False) -> torch.Tensor:
+def _check_tensor(
+    name: str, x: object, expected, dims, *, integer: bool = False
+) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
-    ok = x.dim() == len(expected) and all(e is None or e == s for e, s in zip(expected, x.shape))
+    ok = x.dim() == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, x.shape)
+    )
     if not ok:
-        raise ValueError(f"{name} must have shape {describe_shape(expected, dims)}; got {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have shape {describe_shape(expected, dims)}; got {tuple(x.shape)}"
+        )
     if integer and (x.dtype.is_floating_point or x.dtype == torch.bool):
         raise TypeError(f"{name} must hold integer ids; got dtype {x.dtype}")
     return x
@@ -72,7 +78,9 @@ def sequence_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     _check_tensor("lengths", lengths, (None,), ("B",), integer=True)
     T = check_positive_int("T", T)
     if lengths.numel() and (lengths.min() < 0 or lengths.max() > T):
-        raise ValueError(f"lengths must lie in [0, T={T}]; got min {int(lengths.min())}, max {int(lengths.max())}")
+        raise ValueError(
+            f"lengths must lie in [0, T={T}]; got min {int(lengths.min())}, max {int(lengths.max())}"
+        )
     return torch.arange(T).unsqueeze(1) < lengths.unsqueeze(0)
 
 
@@ -85,17 +93,33 @@ class Encoder(nn.Module):
     whatever padding follows it. ``H`` is zero at padded steps.
     """
 
-    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, *, pad_id: int = 0) -> None:
+    def __init__(
+        self, vocab_size: int, embed_size: int, hidden_size: int, *, pad_id: int = 0
+    ) -> None:
         super().__init__()
-        self.embedding = nn.Embedding(check_positive_int("vocab_size", vocab_size), check_positive_int("embed_size", embed_size), padding_idx=pad_id)
-        self.rnn = nn.RNN(embed_size, check_positive_int("hidden_size", hidden_size), nonlinearity="tanh")
+        self.embedding = nn.Embedding(
+            check_positive_int("vocab_size", vocab_size),
+            check_positive_int("embed_size", embed_size),
+            padding_idx=pad_id,
+        )
+        self.rnn = nn.RNN(
+            embed_size,
+            check_positive_int("hidden_size", hidden_size),
+            nonlinearity="tanh",
+        )
 
-    def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, src: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_tensor("src", src, (None, None), ("S", "B"), integer=True)
         _check_tensor("src_lengths", lengths, (src.shape[1],), ("B",), integer=True)
         if lengths.min() < 1 or lengths.max() > src.shape[0]:
-            raise ValueError(f"src_lengths must lie in [1, S={src.shape[0]}]; got {lengths.tolist()}")
-        packed = pack_padded_sequence(self.embedding(src), lengths.cpu(), enforce_sorted=False)
+            raise ValueError(
+                f"src_lengths must lie in [1, S={src.shape[0]}]; got {lengths.tolist()}"
+            )
+        packed = pack_padded_sequence(
+            self.embedding(src), lengths.cpu(), enforce_sorted=False
+        )
         out, h_n = self.rnn(packed)
         H, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=src.shape[0])
         return H, h_n[0]
@@ -109,12 +133,26 @@ class Decoder(nn.Module):
     given inputs (teacher forcing) starting from ``s_0 = c``.
     """
 
-    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, *, feed_context: bool = True, pad_id: int = 0) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int,
+        hidden_size: int,
+        *,
+        feed_context: bool = True,
+        pad_id: int = 0,
+    ) -> None:
         super().__init__()
         self.feed_context = bool(feed_context)
-        self.embedding = nn.Embedding(check_positive_int("vocab_size", vocab_size), check_positive_int("embed_size", embed_size), padding_idx=pad_id)
+        self.embedding = nn.Embedding(
+            check_positive_int("vocab_size", vocab_size),
+            check_positive_int("embed_size", embed_size),
+            padding_idx=pad_id,
+        )
         in_size = embed_size + (hidden_size if self.feed_context else 0)
-        self.rnn = nn.RNN(in_size, check_positive_int("hidden_size", hidden_size), nonlinearity="tanh")
+        self.rnn = nn.RNN(
+            in_size, check_positive_int("hidden_size", hidden_size), nonlinearity="tanh"
+        )
         self.out = nn.Linear(hidden_size, vocab_size)
 
     def _inputs(self, y: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -127,8 +165,12 @@ class Decoder(nn.Module):
         S, _ = self.rnn(self._inputs(tgt_in, c), c.unsqueeze(0).contiguous())
         return self.out(S)  # (T, B, V)
 
-    def step(self, y_prev: torch.Tensor, s: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out, s_next = self.rnn(self._inputs(y_prev.unsqueeze(0), c), s.unsqueeze(0).contiguous())
+    def step(
+        self, y_prev: torch.Tensor, s: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out, s_next = self.rnn(
+            self._inputs(y_prev.unsqueeze(0), c), s.unsqueeze(0).contiguous()
+        )
         return self.out(out[0]), s_next[0]
 
 
@@ -150,20 +192,45 @@ class Seq2Seq(nn.Module):
         Seeds the initial weights (``torch.manual_seed`` is not touched outside).
     """
 
-    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, *, embed_size: int = 32, hidden_size: int = 128,
-                 feed_context: bool = True, bos_id: int = 2, eos_id: int = 3, pad_id: int = 0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        *,
+        embed_size: int = 32,
+        hidden_size: int = 128,
+        feed_context: bool = True,
+        bos_id: int = 2,
+        eos_id: int = 3,
+        pad_id: int = 0,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         state = torch.random.get_rng_state()
         torch.manual_seed(_generator(seed).initial_seed())
         try:
-            self.encoder = Encoder(src_vocab_size, embed_size, hidden_size, pad_id=pad_id)
-            self.decoder = Decoder(tgt_vocab_size, embed_size, hidden_size, feed_context=feed_context, pad_id=pad_id)
+            self.encoder = Encoder(
+                src_vocab_size, embed_size, hidden_size, pad_id=pad_id
+            )
+            self.decoder = Decoder(
+                tgt_vocab_size,
+                embed_size,
+                hidden_size,
+                feed_context=feed_context,
+                pad_id=pad_id,
+            )
         finally:
             torch.random.set_rng_state(state)
         self.bos_id, self.eos_id, self.pad_id = bos_id, eos_id, pad_id
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
-                teacher_forcing_ratio: float = 1.0, seed: int = 0) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt_in: torch.Tensor,
+        teacher_forcing_ratio: float = 1.0,
+        seed: int = 0,
+    ) -> torch.Tensor:
         """Logits ``(T, B, V)`` for the target positions.
 
         At step ``t > 0`` the decoder reads ``tgt_in[t]`` (the true previous
@@ -171,10 +238,18 @@ class Seq2Seq(nn.Module):
         and step from ``seed``, and otherwise its own argmax prediction of
         step ``t - 1``. Step 0 always reads ``tgt_in[0]`` (``<bos>``).
         """
-        _check_tensor("tgt_in", tgt_in, (None, src.shape[1] if isinstance(src, torch.Tensor) else None), ("T", "B"), integer=True)
+        _check_tensor(
+            "tgt_in",
+            tgt_in,
+            (None, src.shape[1] if isinstance(src, torch.Tensor) else None),
+            ("T", "B"),
+            integer=True,
+        )
         r = float(teacher_forcing_ratio)
         if not 0.0 <= r <= 1.0:
-            raise ValueError(f"teacher_forcing_ratio must lie in [0, 1]; got {teacher_forcing_ratio}")
+            raise ValueError(
+                f"teacher_forcing_ratio must lie in [0, 1]; got {teacher_forcing_ratio}"
+            )
         _, c = self.encoder(src, src_lengths)
         if r == 1.0:
             return self.decoder(tgt_in, c)
@@ -189,7 +264,9 @@ class Seq2Seq(nn.Module):
         return torch.stack(logits)
 
     @torch.no_grad()
-    def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    def greedy_decode(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
+    ) -> torch.Tensor:
         """Free-running decoding: ``(max_len, B)`` ids, each step's argmax fed back.
 
         After a sequence has produced ``<eos>`` its remaining positions hold ``<pad>``.
@@ -209,7 +286,9 @@ class Seq2Seq(nn.Module):
 
 
 # -- loss ----------------------------------------------------------------------
-def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """``sum_t,b m[t,b] * (-log softmax(logits[t,b])[targets[t,b]]) / sum_t,b m[t,b]``.
 
     ``logits`` (T, B, V), ``targets`` (T, B) ids, ``mask`` (T, B) bools or 0/1.
@@ -229,18 +308,33 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
 
 
 # -- training ------------------------------------------------------------------
-def _batch(data: Mapping[str, torch.Tensor], idx: torch.Tensor) -> dict[str, torch.Tensor]:
-    b = {"src_lengths": data["src_lengths"][idx], "tgt_lengths": data["tgt_lengths"][idx]}
+def _batch(
+    data: Mapping[str, torch.Tensor], idx: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    b = {
+        "src_lengths": data["src_lengths"][idx],
+        "tgt_lengths": data["tgt_lengths"][idx],
+    }
     S, T = int(b["src_lengths"].max()), int(b["tgt_lengths"].max())
     b["src"] = data["src"][:S, idx]
     b["tgt_in"], b["tgt_out"] = data["tgt_in"][:T, idx], data["tgt_out"][:T, idx]
     return b
 
 
-def train_seq2seq(model: Seq2Seq, data: Mapping[str, torch.Tensor], *, steps: int = 1000, batch_size: int = 64,
-                  lr: float = 3e-3, teacher_forcing_ratio: float = 1.0, masked: bool = True, clip: float = 1.0,
-                  cosine: bool = True, seed: int = 0,
-                  progress: Callable[[int, float], None] | None = None) -> dict[str, list]:
+def train_seq2seq(
+    model: Seq2Seq,
+    data: Mapping[str, torch.Tensor],
+    *,
+    steps: int = 1000,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    teacher_forcing_ratio: float = 1.0,
+    masked: bool = True,
+    clip: float = 1.0,
+    cosine: bool = True,
+    seed: int = 0,
+    progress: Callable[[int, float], None] | None = None,
+) -> dict[str, list]:
     """Train ``model`` with Adam on random minibatches of ``data`` (from :func:`rnnkit.dates.encode_pairs`).
 
     With ``cosine=True`` the learning rate falls from ``lr`` to 0 along half a
@@ -249,23 +343,40 @@ def train_seq2seq(model: Seq2Seq, data: Mapping[str, torch.Tensor], *, steps: in
     padding included (for the masking chapter). Gradients are clipped to norm
     ``clip``. Returns ``{"step": [...], "loss": [...], "seconds": float}``.
     """
-    steps, batch_size = check_positive_int("steps", steps), check_positive_int("batch_size", batch_size)
+    steps, batch_size = (
+        check_positive_int("steps", steps),
+        check_positive_int("batch_size", batch_size),
+    )
     lr = check_positive_float("lr", lr)
     missing = {"src", "src_lengths", "tgt_in", "tgt_out", "tgt_lengths"} - set(data)
     if missing:
-        raise ValueError(f"data must be the dict of encode_pairs; missing {sorted(missing)}")
+        raise ValueError(
+            f"data must be the dict of encode_pairs; missing {sorted(missing)}"
+        )
     g = _generator(seed)
     N = data["src"].shape[1]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * i / steps)) if cosine else 1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda i: 0.5 * (1 + math.cos(math.pi * i / steps)) if cosine else 1.0
+    )
     hist: dict[str, list] = {"step": [], "loss": []}
     t0 = time.perf_counter()
     model.train()
     for step in range(1, steps + 1):
         b = _batch(data, torch.randint(0, N, (min(batch_size, N),), generator=g))
-        logits = model(b["src"], b["src_lengths"], b["tgt_in"], teacher_forcing_ratio, seed=seed * 100_003 + step)
+        logits = model(
+            b["src"],
+            b["src_lengths"],
+            b["tgt_in"],
+            teacher_forcing_ratio,
+            seed=seed * 100_003 + step,
+        )
         T = b["tgt_out"].shape[0]
-        mask = sequence_mask(b["tgt_lengths"], T) if masked else torch.ones(T, len(b["tgt_lengths"]), dtype=torch.bool)
+        mask = (
+            sequence_mask(b["tgt_lengths"], T)
+            if masked
+            else torch.ones(T, len(b["tgt_lengths"]), dtype=torch.bool)
+        )
         loss = masked_cross_entropy(logits, b["tgt_out"], mask)
         opt.zero_grad()
         loss.backward()
@@ -282,7 +393,9 @@ def train_seq2seq(model: Seq2Seq, data: Mapping[str, torch.Tensor], *, steps: in
 
 
 # -- decoding and scoring ------------------------------------------------------
-def exact_match_accuracy(pred: torch.Tensor, target: torch.Tensor, eos_id: int = 3) -> float:
+def exact_match_accuracy(
+    pred: torch.Tensor, target: torch.Tensor, eos_id: int = 3
+) -> float:
     """Share of sequences whose predicted tokens, up to and including the first
     ``<eos>``, equal the target's. ``pred`` (T1, B), ``target`` (T2, B); a
     prediction without ``<eos>`` never matches.
@@ -294,20 +407,33 @@ def exact_match_accuracy(pred: torch.Tensor, target: torch.Tensor, eos_id: int =
         return tuple(col[: col.index(eos_id) + 1]) if eos_id in col else None
 
     P, Y = pred.T.tolist(), target.T.tolist()
-    hits = [upto_eos(p) is not None and upto_eos(p) == upto_eos(y) for p, y in zip(P, Y)]
+    hits = [
+        upto_eos(p) is not None and upto_eos(p) == upto_eos(y) for p, y in zip(P, Y)
+    ]
     return sum(hits) / len(hits)
 
 
-def greedy_accuracy(model: Seq2Seq, data: Mapping[str, torch.Tensor], max_len: int | None = None) -> float:
+def greedy_accuracy(
+    model: Seq2Seq, data: Mapping[str, torch.Tensor], max_len: int | None = None
+) -> float:
     """Exact-match accuracy of :meth:`Seq2Seq.greedy_decode` on all of ``data``."""
     T = data["tgt_out"].shape[0]
     pred = model.greedy_decode(data["src"], data["src_lengths"], max_len or T + 2)
     return exact_match_accuracy(pred, data["tgt_out"], model.eos_id)
 
 
-def train_date_model(*, seed: int = 0, n_train: int = 20000, n_test: int = 500, steps: int = 600,
-                     batch_size: int = 256, lr: float = 5e-3, hidden_size: int = 128, teacher_forcing_ratio: float = 1.0,
-                     feed_context: bool = True) -> dict:
+def train_date_model(
+    *,
+    seed: int = 0,
+    n_train: int = 20000,
+    n_test: int = 500,
+    steps: int = 600,
+    batch_size: int = 256,
+    lr: float = 5e-3,
+    hidden_size: int = 128,
+    teacher_forcing_ratio: float = 1.0,
+    feed_context: bool = True,
+) -> dict:
     """Generate the date task (:mod:`rnnkit.dates`) and train a :class:`Seq2Seq` on it.
 
     Train and test pairs come from different seeds (``seed`` and ``seed + 1``)
@@ -322,10 +448,34 @@ def train_date_model(*, seed: int = 0, n_train: int = 20000, n_test: int = 500, 
     seen = {s for s, _ in train_pairs}
     test_pairs = [p for p in make_date_pairs(n_test, seed=seed + 1) if p[0] not in seen]
     src_vocab, tgt_vocab = build_vocabs(train_pairs)
-    train, test = encode_pairs(train_pairs, src_vocab, tgt_vocab), encode_pairs(test_pairs, src_vocab, tgt_vocab)
-    model = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden_size=hidden_size, feed_context=feed_context, seed=seed)
-    hist = train_seq2seq(model, train, steps=steps, batch_size=batch_size, lr=lr,
-                         teacher_forcing_ratio=teacher_forcing_ratio, seed=seed)
-    return {"model": model, "src_vocab": src_vocab, "tgt_vocab": tgt_vocab, "train_pairs": train_pairs,
-            "test_pairs": test_pairs, "train": train, "test": test, "history": hist,
-            "test_accuracy": greedy_accuracy(model, test)}
+    train, test = (
+        encode_pairs(train_pairs, src_vocab, tgt_vocab),
+        encode_pairs(test_pairs, src_vocab, tgt_vocab),
+    )
+    model = Seq2Seq(
+        len(src_vocab),
+        len(tgt_vocab),
+        hidden_size=hidden_size,
+        feed_context=feed_context,
+        seed=seed,
+    )
+    hist = train_seq2seq(
+        model,
+        train,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        teacher_forcing_ratio=teacher_forcing_ratio,
+        seed=seed,
+    )
+    return {
+        "model": model,
+        "src_vocab": src_vocab,
+        "tgt_vocab": tgt_vocab,
+        "train_pairs": train_pairs,
+        "test_pairs": test_pairs,
+        "train": train,
+        "test": test,
+        "history": hist,
+        "test_accuracy": greedy_accuracy(model, test),
+    }

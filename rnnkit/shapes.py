@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 
-def describe_shape(expected: Sequence[int | None], dims: Sequence[str] | None = None) -> str:
+def describe_shape(
+    expected: Sequence[int | None], dims: Sequence[str] | None = None
+) -> str:
     """Write an expected shape the way the book does, e.g. ``(T, B, d=3)``.
 
     ``expected`` holds one entry per axis: an ``int`` (that size exactly) or
@@ -57,7 +59,9 @@ def describe_shape(expected: Sequence[int | None], dims: Sequence[str] | None = 
     '(*, 4)'
     """
     if dims is not None and len(dims) != len(expected):
-        raise ValueError(f"dims {tuple(dims)} must name each of the {len(expected)} axes of {tuple(expected)}")
+        raise ValueError(
+            f"dims {tuple(dims)} must name each of the {len(expected)} axes of {tuple(expected)}"
+        )
     parts = []
     for i, size in enumerate(expected):
         label = dims[i] if dims is not None else None
@@ -72,7 +76,9 @@ def describe_shape(expected: Sequence[int | None], dims: Sequence[str] | None = 
 def check_array(name: str, arr: object) -> np.ndarray:
     """Return ``arr`` if it is a numpy array; else raise ``TypeError`` naming ``name``."""
     if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array; got {type(arr).__name__} (wrap it with np.asarray)")
+        raise TypeError(
+            f"{name} must be a numpy array; got {type(arr).__name__} (wrap it with np.asarray)"
+        )
     return arr
 
 
@@ -98,7 +104,9 @@ def check_int_array(name: str, arr: object) -> np.ndarray:
     """
     check_array(name, arr)
     if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array (token ids); got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must be an integer array (token ids); got dtype {arr.dtype}"
+        )
     return arr
 
 
@@ -131,7 +139,9 @@ def check_ndim_shape(
     """
     check_array(name, arr)
     expected = tuple(expected)
-    ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape))
+    ok = arr.ndim == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, arr.shape)
+    )
     if not ok:
         msg = f"{name} must have shape {describe_shape(expected, dims)}; got {tuple(arr.shape)}"
         if hint:
@@ -173,7 +183,9 @@ def check_positive_float(name: str, v: object) -> float:
     for zero, negative, NaN or infinite values.
     """
     if isinstance(v, bool) or not isinstance(v, Real):
-        raise TypeError(f"{name} must be a positive number; got {type(v).__name__} {v!r}")
+        raise TypeError(
+            f"{name} must be a positive number; got {type(v).__name__} {v!r}"
+        )
     if not (np.isfinite(v) and v > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {v}")
     return float(v)

@@ -18,15 +18,21 @@ __all__ = ["ngram_counts", "zipf_slope"]
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
     """Counts of every run of ``n`` consecutive tokens (``n=1`` unigrams, ``2`` bigrams …)."""
     if isinstance(tokens, str):
-        raise TypeError("tokens must be a list of tokens, not one str; call tokenize(text) first")
+        raise TypeError(
+            "tokens must be a list of tokens, not one str; call tokenize(text) first"
+        )
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an int >= 1; got {n!r}")
     if len(tokens) < n:
-        raise ValueError(f"need at least n={n} tokens to count {n}-grams; got {len(tokens)}")
+        raise ValueError(
+            f"need at least n={n} tokens to count {n}-grams; got {len(tokens)}"
+        )
     return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
-def zipf_slope(freqs: Sequence[int] | np.ndarray, *, ranks: tuple[int, int] | None = None) -> float:
+def zipf_slope(
+    freqs: Sequence[int] | np.ndarray, *, ranks: tuple[int, int] | None = None
+) -> float:
     """Least-squares slope of log(frequency) against log(rank).
 
     ``freqs`` are counts sorted from most to least frequent. ``ranks=(lo, hi)``
@@ -35,7 +41,9 @@ def zipf_slope(freqs: Sequence[int] | np.ndarray, *, ranks: tuple[int, int] | No
     """
     f = np.asarray(freqs, dtype=float)
     if f.ndim != 1 or f.size < 2:
-        raise ValueError(f"freqs must be a 1-D list of at least 2 counts; got shape {f.shape}")
+        raise ValueError(
+            f"freqs must be a 1-D list of at least 2 counts; got shape {f.shape}"
+        )
     if np.any(f <= 0):
         raise ValueError("freqs must all be positive counts")
     if np.any(np.diff(f) > 0):
@@ -44,7 +52,9 @@ def zipf_slope(freqs: Sequence[int] | np.ndarray, *, ranks: tuple[int, int] | No
     if ranks is not None:
         lo, hi = ranks
         if not 1 <= lo < hi <= f.size:
-            raise ValueError(f"ranks must satisfy 1 <= lo < hi <= {f.size}; got {ranks}")
+            raise ValueError(
+                f"ranks must satisfy 1 <= lo < hi <= {f.size}; got {ranks}"
+            )
         r, f = r[lo - 1 : hi], f[lo - 1 : hi]
     slope, _ = np.polyfit(np.log(r), np.log(f), 1)
     return float(slope)

@@ -67,7 +67,9 @@ class Vocab:
         reserved: Sequence[str] = RESERVED,
     ) -> None:
         if isinstance(tokens, str):
-            raise TypeError("tokens must be a list of tokens, not one str; call tokenize(text) first")
+            raise TypeError(
+                "tokens must be a list of tokens, not one str; call tokenize(text) first"
+            )
         if not isinstance(min_freq, int) or min_freq < 1:
             raise ValueError(f"min_freq must be an int >= 1; got {min_freq!r}")
         if len(set(reserved)) != len(reserved):
@@ -79,7 +81,9 @@ class Vocab:
             elif isinstance(tok, Sequence):
                 flat.extend(tok)
             else:
-                raise TypeError(f"tokens must be str (or lists of str); got {type(tok).__name__}")
+                raise TypeError(
+                    f"tokens must be str (or lists of str); got {type(tok).__name__}"
+                )
         for tok in flat:
             if not isinstance(tok, str):
                 raise TypeError(f"every token must be a str; got {type(tok).__name__}")
@@ -88,7 +92,9 @@ class Vocab:
         self.idx_to_token: list[str] = list(reserved) + [
             tok for tok, n in ranked if n >= min_freq and tok not in reserved
         ]
-        self.token_to_idx: dict[str, int] = {t: i for i, t in enumerate(self.idx_to_token)}
+        self.token_to_idx: dict[str, int] = {
+            t: i for i, t in enumerate(self.idx_to_token)
+        }
         self.reserved: tuple[str, ...] = tuple(reserved)
 
     # -- size and lookup -------------------------------------------------
@@ -100,7 +106,9 @@ class Vocab:
 
     def __repr__(self) -> str:
         head = ", ".join(repr(t) for t in self.idx_to_token[:8])
-        return f"Vocab(size={len(self)}, first=[{head}{', ...' if len(self) > 8 else ''}])"
+        return (
+            f"Vocab(size={len(self)}, first=[{head}{', ...' if len(self) > 8 else ''}])"
+        )
 
     @property
     def unk(self) -> int | None:
@@ -133,7 +141,8 @@ class Vocab:
                 if unk is None:
                     raise KeyError(
                         f"unknown token {tok!r} at position {pos}; it is not in this vocabulary "
-                        f"of {len(self)} tokens" + ("" if strict else " and there is no <unk> to map it to")
+                        f"of {len(self)} tokens"
+                        + ("" if strict else " and there is no <unk> to map it to")
                     )
                 idx = unk
             ids.append(idx)
@@ -142,11 +151,17 @@ class Vocab:
     def decode(self, ids: Iterable[int] | np.ndarray) -> list[str]:
         """Tokens of ``ids``; raises ``IndexError`` for an id outside ``[0, len(vocab))``."""
         out: list[str] = []
-        for pos, i in enumerate(np.asarray(ids).reshape(-1).tolist() if isinstance(ids, np.ndarray) else ids):
+        for pos, i in enumerate(
+            np.asarray(ids).reshape(-1).tolist() if isinstance(ids, np.ndarray) else ids
+        ):
             if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-                raise TypeError(f"ids must be integers; got {type(i).__name__} at position {pos}")
+                raise TypeError(
+                    f"ids must be integers; got {type(i).__name__} at position {pos}"
+                )
             if not 0 <= i < len(self):
-                raise IndexError(f"id {i} at position {pos} is outside [0, {len(self)})")
+                raise IndexError(
+                    f"id {i} at position {pos} is outside [0, {len(self)})"
+                )
             out.append(self.idx_to_token[i])
         return out
 

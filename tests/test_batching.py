@@ -5,11 +5,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnkit.batching import as_ids, num_batches, random_batches, sequential_batches, train_valid_split
+from rnnkit.batching import (
+    as_ids,
+    num_batches,
+    random_batches,
+    sequential_batches,
+    train_valid_split,
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(2, 300), b=st.integers(1, 6), t=st.integers(1, 12), seed=st.integers(0, 10**6))
+@given(
+    n=st.integers(2, 300),
+    b=st.integers(1, 6),
+    t=st.integers(1, 12),
+    seed=st.integers(0, 10**6),
+)
 def test_random_batches_shapes_shift_and_no_overlap(n, b, t, seed):
     ids = np.arange(n)  # id == position, so shifts are visible
     if t + 1 > n:
@@ -22,11 +33,16 @@ def test_random_batches_shapes_shift_and_no_overlap(n, b, t, seed):
         assert (Y == X + 1).all()
         assert (np.diff(X, axis=1) == 1).all()  # each row is a contiguous window
         seen.extend(X[:, 0].tolist())
-    assert len(seen) == len(set(seen))          # windows never repeat within an epoch
+    assert len(seen) == len(set(seen))  # windows never repeat within an epoch
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(2, 300), b=st.integers(1, 6), t=st.integers(1, 12), seed=st.integers(0, 10**6))
+@given(
+    n=st.integers(2, 300),
+    b=st.integers(1, 6),
+    t=st.integers(1, 12),
+    seed=st.integers(0, 10**6),
+)
 def test_sequential_batches_continue_each_other(n, b, t, seed):
     ids = np.arange(n)
     if (n - 1) // b < t:
@@ -44,11 +60,20 @@ def test_sequential_batches_continue_each_other(n, b, t, seed):
 
 
 def test_sequential_batches_offset_zero_by_hand():
-    got = [(X.tolist(), Y.tolist()) for X, Y in sequential_batches(list(range(23)), 2, 5, offset=0)]
+    got = [
+        (X.tolist(), Y.tolist())
+        for X, Y in sequential_batches(list(range(23)), 2, 5, offset=0)
+    ]
     # 22 usable inputs -> 2 streams of 11: [0..10] and [11..21]; two full windows of 5.
     assert got == [
-        ([[0, 1, 2, 3, 4], [11, 12, 13, 14, 15]], [[1, 2, 3, 4, 5], [12, 13, 14, 15, 16]]),
-        ([[5, 6, 7, 8, 9], [16, 17, 18, 19, 20]], [[6, 7, 8, 9, 10], [17, 18, 19, 20, 21]]),
+        (
+            [[0, 1, 2, 3, 4], [11, 12, 13, 14, 15]],
+            [[1, 2, 3, 4, 5], [12, 13, 14, 15, 16]],
+        ),
+        (
+            [[5, 6, 7, 8, 9], [16, 17, 18, 19, 20]],
+            [[6, 7, 8, 9, 10], [17, 18, 19, 20, 21]],
+        ),
     ]
 
 

@@ -13,11 +13,17 @@ torch.set_num_threads(1)
 
 def random_grads(scale, seed=0):
     r = np.random.default_rng(seed)
-    return {"W_xh": scale * r.normal(size=(4, 3)), "W_hh": scale * r.normal(size=(4, 4)), "b_h": scale * r.normal(size=4)}
+    return {
+        "W_xh": scale * r.normal(size=(4, 3)),
+        "W_hh": scale * r.normal(size=(4, 4)),
+        "b_h": scale * r.normal(size=4),
+    }
 
 
 def true_norm(grads):
-    return float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads.values())))
+    return float(
+        np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads.values()))
+    )
 
 
 def test_returns_the_global_norm_by_hand():
@@ -32,7 +38,9 @@ def test_norm_matches_torch():
     for p in tensors:
         p.grad = p.clone()
     torch_norm = torch.nn.utils.clip_grad_norm_(tensors, max_norm=1.0).item()
-    assert clip_grad_norm(grads, 1.0) == pytest.approx(torch_norm, rel=1e-12)  # float64 round-off
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(
+        torch_norm, rel=1e-12
+    )  # float64 round-off
     for g, p in zip(grads.values(), tensors):
         # torch divides by (norm + 1e-6); with a norm ~20 that is a 5e-8 relative difference.
         np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-7)
@@ -81,9 +89,14 @@ def test_rejects_max_norm_that_is_not_positive(bad):
 def test_rejects_bad_grads():
     with pytest.raises(TypeError, match=r"max_norm must be a positive number; got str"):
         clip_grad_norm(random_grads(1.0), "5")
-    with pytest.raises(TypeError, match=r"grads must be a dict of numpy arrays; got list"):
+    with pytest.raises(
+        TypeError, match=r"grads must be a dict of numpy arrays; got list"
+    ):
         clip_grad_norm([np.zeros(2)], 1.0)
     with pytest.raises(TypeError, match=r"grads\['b'\] must be a floating-point array"):
         clip_grad_norm({"a": np.zeros(2), "b": np.zeros(2, int)}, 1.0)
-    with pytest.raises(ValueError, match=r"gradients must be finite to be clipped; non-finite values in \['b'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"gradients must be finite to be clipped; non-finite values in \['b'\]",
+    ):
         clip_grad_norm({"a": np.ones(2), "b": np.array([1.0, np.nan])}, 1.0)

@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.corpus import letters_only, list_plays, load_play, load_text, play_path, strip_play_markdown
+from rnnkit.corpus import (
+    letters_only,
+    list_plays,
+    load_play,
+    load_text,
+    play_path,
+    strip_play_markdown,
+)
 
 
 def test_plays_ship_with_the_package():

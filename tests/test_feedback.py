@@ -7,13 +7,18 @@ from rnnkit.feedback import check_array, check_close, check_equal, check_grads
 
 
 def test_shape_message():
-    with pytest.raises(AssertionError, match=r"h_t has shape \(4, 3\), expected \(2, 3\)"):
+    with pytest.raises(
+        AssertionError, match=r"h_t has shape \(4, 3\), expected \(2, 3\)"
+    ):
         check_array("h_t", np.zeros((4, 3)), np.zeros((2, 3)))
 
 
 def test_value_messages():
     check_array("x", np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
-    with pytest.raises(AssertionError, match=r"x is wrong: max error 0.5; e.g. x\[1\] is 2.5, expected 2"):
+    with pytest.raises(
+        AssertionError,
+        match=r"x is wrong: max error 0.5; e.g. x\[1\] is 2.5, expected 2",
+    ):
         check_array("x", np.array([1.0, 2.5]), np.array([1.0, 2.0]))
     with pytest.raises(AssertionError, match=r"ids\[0, 1\] is 5, expected 7"):
         check_array("ids", np.array([[1, 5]]), np.array([[1, 7]]))
@@ -38,7 +43,9 @@ def test_check_equal():
 def test_check_grads_names_the_failing_term():
     exp = {"dW_xh": np.ones(2), "dW_hh": np.ones(2)}
     got = {"dW_xh": np.ones(2), "dW_hh": np.zeros(2)}
-    with pytest.raises(AssertionError, match="dW_hh wrong; dW_xh right: check the recurrent term"):
+    with pytest.raises(
+        AssertionError, match="dW_hh wrong; dW_xh right: check the recurrent term"
+    ):
         check_grads(got, exp, hints={"dW_hh": "check the recurrent term"})
     with pytest.raises(AssertionError, match="dW_hh is missing"):
         check_grads({"dW_xh": np.ones(2)}, exp)
@@ -47,9 +54,14 @@ def test_check_grads_names_the_failing_term():
 
 def test_check_close_names_a_known_mistake():
     check_close("ppl", 2.0141, 2.0141)
-    with pytest.raises(AssertionError, match=r"ppl is 66.67, expected 2.014: did you average"):
+    with pytest.raises(
+        AssertionError, match=r"ppl is 66.67, expected 2.014: did you average"
+    ):
         check_close("ppl", 66.6666, 2.0141, [(66.6666, "did you average over T?")])
-    with pytest.raises(AssertionError, match=r"^ppl is 3.000, expected 2.014$|^ppl is 3, expected 2.014$"):
+    with pytest.raises(
+        AssertionError,
+        match=r"^ppl is 3.000, expected 2.014$|^ppl is 3, expected 2.014$",
+    ):
         check_close("ppl", 3.0, 2.0141, [(66.6666, "did you average over T?")])
     with pytest.raises(AssertionError, match="forget to return"):
         check_close("ppl", None, 1.0)

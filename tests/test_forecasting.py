@@ -19,7 +19,9 @@ from rnnkit.forecasting import (
 )
 
 # A tiny two-variable series: column 0 = 0, 1, ..., 5; column 1 = 10 * column 0.
-TINY = np.array([[0.0, 0.0], [1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [5.0, 50.0]])
+TINY = np.array(
+    [[0.0, 0.0], [1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [5.0, 50.0]]
+)
 
 
 # -- windows ------------------------------------------------------------------------
@@ -54,10 +56,22 @@ def test_windows_exact_fit_gives_one_window():
     [
         (dict(lookback=6, horizon=1), ValueError, r"at least 7 rows; got 6"),
         (dict(lookback=10, horizon=1), ValueError, r"lookback=10 \+ horizon=1"),
-        (dict(lookback=2, horizon=0), ValueError, r"horizon must be a positive int \(>= 1\); got 0"),
+        (
+            dict(lookback=2, horizon=0),
+            ValueError,
+            r"horizon must be a positive int \(>= 1\); got 0",
+        ),
         (dict(lookback=0, horizon=1), ValueError, r"lookback must be a positive int"),
-        (dict(lookback=2.0, horizon=1), TypeError, r"lookback must be a positive int; got float"),
-        (dict(lookback=2, horizon=1, target_col=2), ValueError, r"target_col must be a column index in \[0, 2\)"),
+        (
+            dict(lookback=2.0, horizon=1),
+            TypeError,
+            r"lookback must be a positive int; got float",
+        ),
+        (
+            dict(lookback=2, horizon=1, target_col=2),
+            ValueError,
+            r"target_col must be a column index in \[0, 2\)",
+        ),
     ],
 )
 def test_windows_bad_arguments(kwargs, err, match):
@@ -68,11 +82,19 @@ def test_windows_bad_arguments(kwargs, err, match):
 def test_windows_refuse_nans_wrong_ndim_and_ints():
     bad = TINY.copy()
     bad[3, 1] = np.nan
-    with pytest.raises(ValueError, match=r"series must be finite; found 1 non-finite value\(s\), the first at index \(3, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"series must be finite; found 1 non-finite value\(s\), the first at index \(3, 1\)",
+    ):
         make_windows(bad, 2, 1)
-    with pytest.raises(ValueError, match=r"series must have shape \(N, d\); got \(6,\).*series\[:, None\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"series must have shape \(N, d\); got \(6,\).*series\[:, None\]",
+    ):
         make_windows(TINY[:, 0], 2, 1)
-    with pytest.raises(ValueError, match=r"series must have shape \(N, d\); got \(1, 6, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"series must have shape \(N, d\); got \(1, 6, 2\)"
+    ):
         make_windows(TINY[None], 2, 1)
     with pytest.raises(TypeError, match=r"floating-point"):
         make_windows(np.arange(12).reshape(6, 2), 2, 1)
@@ -108,11 +130,17 @@ def test_standardizer_uses_train_statistics_only():
     np.testing.assert_allclose(sc.mean_, [2.0, 20.0])
     np.testing.assert_allclose(sc.std_, [1.0, 10.0])
     np.testing.assert_allclose(sc.transform(train), [[-1.0, -1.0], [1.0, 1.0]])
-    np.testing.assert_allclose(sc.transform(later), [[98.0, 98.0]])  # not refitted on `later`
+    np.testing.assert_allclose(
+        sc.transform(later), [[98.0, 98.0]]
+    )  # not refitted on `later`
     # Round trip, to float64 round-off.
-    np.testing.assert_allclose(sc.inverse_transform(sc.transform(later)), later, rtol=1e-12)
+    np.testing.assert_allclose(
+        sc.inverse_transform(sc.transform(later)), later, rtol=1e-12
+    )
     # One column back from forecasts of that column alone: z = 0.5 in column 1 -> 25.
-    np.testing.assert_allclose(sc.inverse_transform(np.array([[0.5, -1.0]]), col=1), [[25.0, 10.0]])
+    np.testing.assert_allclose(
+        sc.inverse_transform(np.array([[0.5, -1.0]]), col=1), [[25.0, 10.0]]
+    )
 
 
 def test_standardizer_errors():
@@ -131,8 +159,10 @@ def test_standardizer_errors():
 def test_persistence_by_hand():
     X, _ = make_windows(TINY, lookback=2, horizon=1)
     # windows end at rows 1, 2, 3, 4: "tomorrow = today" repeats those values
-    np.testing.assert_array_equal(persistence_forecast(X, horizon=3, target_col=1),
-                                  [[10.0] * 3, [20.0] * 3, [30.0] * 3, [40.0] * 3])
+    np.testing.assert_array_equal(
+        persistence_forecast(X, horizon=3, target_col=1),
+        [[10.0] * 3, [20.0] * 3, [30.0] * 3, [40.0] * 3],
+    )
     np.testing.assert_array_equal(persistence_forecast(X)[:, 0], [1.0, 2.0, 3.0, 4.0])
 
 
@@ -164,7 +194,11 @@ def test_forecaster_init_is_seeded_and_leaves_global_rng_alone():
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    a, b, c = RNNForecaster(2, 4, seed=1), RNNForecaster(2, 4, seed=1), RNNForecaster(2, 4, seed=2)
+    a, b, c = (
+        RNNForecaster(2, 4, seed=1),
+        RNNForecaster(2, 4, seed=1),
+        RNNForecaster(2, 4, seed=2),
+    )
     assert torch.rand(1).item() == before.item()
     assert torch.equal(a.rnn.weight_hh_l0, b.rnn.weight_hh_l0)
     assert not torch.equal(a.rnn.weight_hh_l0, c.rnn.weight_hh_l0)
@@ -191,12 +225,21 @@ def test_same_seed_same_history_and_progress_calls():
     X, Y = _sine_windows()
     calls = []
     runs = [
-        fit_forecaster(RNNForecaster(1, 4, seed=0), X, Y, epochs=3, seed=s,
-                       valid=(X[:20], Y[:20]), progress=lambda e, h: calls.append(e))
+        fit_forecaster(
+            RNNForecaster(1, 4, seed=0),
+            X,
+            Y,
+            epochs=3,
+            seed=s,
+            valid=(X[:20], Y[:20]),
+            progress=lambda e, h: calls.append(e),
+        )
         for s in (0, 0, 1)
     ]
     assert runs[0] == runs[1]
-    assert runs[0]["train_loss"] != runs[2]["train_loss"]  # other seed, other minibatch order
+    assert (
+        runs[0]["train_loss"] != runs[2]["train_loss"]
+    )  # other seed, other minibatch order
     assert len(runs[0]["valid_loss"]) == 3
     assert calls == [0, 1, 2] * 3
 
@@ -204,14 +247,20 @@ def test_same_seed_same_history_and_progress_calls():
 def test_restore_best_keeps_lowest_valid_loss_weights():
     X, Y = _sine_windows()
     model = RNNForecaster(1, 4, seed=0)
-    hist = fit_forecaster(model, X, Y, epochs=6, lr=0.05, seed=0, valid=(X[-40:], Y[-40:]))
+    hist = fit_forecaster(
+        model, X, Y, epochs=6, lr=0.05, seed=0, valid=(X[-40:], Y[-40:])
+    )
     final = float(np.mean((predict(model, X[-40:]) - Y[-40:]) ** 2))
-    assert final == pytest.approx(min(hist["valid_loss"]), rel=1e-5)  # float32 round-off
+    assert final == pytest.approx(
+        min(hist["valid_loss"]), rel=1e-5
+    )  # float32 round-off
 
 
 def test_fit_checks_shapes():
     X, Y = _sine_windows()
-    with pytest.raises(ValueError, match=r"model expects X \(M, L, d=2\) and Y \(M, H=1\)"):
+    with pytest.raises(
+        ValueError, match=r"model expects X \(M, L, d=2\) and Y \(M, H=1\)"
+    ):
         fit_forecaster(RNNForecaster(2, 4), X, Y, epochs=1)
     with pytest.raises(ValueError, match=r"Y must have shape \(M=190, H\)"):
         fit_forecaster(RNNForecaster(1, 4), X, Y[:-1], epochs=1)
@@ -221,7 +270,10 @@ def test_fit_checks_shapes():
 def test_seattle_weather_is_local_and_complete():
     df = seattle_weather()
     assert len(df) == 1461
-    assert str(df["date"].iloc[0].date()) == "2012-01-01" and str(df["date"].iloc[-1].date()) == "2015-12-31"
+    assert (
+        str(df["date"].iloc[0].date()) == "2012-01-01"
+        and str(df["date"].iloc[-1].date()) == "2015-12-31"
+    )
     assert {"temp_max", "temp_min", "precipitation", "wind"} <= set(df.columns)
     assert not df[["temp_max", "temp_min", "precipitation", "wind"]].isna().any().any()
 
@@ -230,5 +282,7 @@ def test_day_of_year_features_wrap_around():
     f = day_of_year_features(["2014-01-01", "2014-12-31", "2014-07-02"])
     assert f.shape == (3, 2)
     np.testing.assert_allclose(f[0], [0.0, 1.0], atol=1e-12)
-    assert np.linalg.norm(f[0] - f[1]) < 0.05  # New Year's Eve sits next to New Year's Day
+    assert (
+        np.linalg.norm(f[0] - f[1]) < 0.05
+    )  # New Year's Eve sits next to New Year's Day
     assert f[2, 1] < -0.99  # midsummer is opposite

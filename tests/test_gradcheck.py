@@ -57,7 +57,11 @@ def test_numerical_gradient_through_a_view_and_in_float32():
     np.testing.assert_allclose(num, 2 * view, rtol=0, atol=1e-8)
     x32 = np.array([1.0, 2.0], dtype=np.float32)
     # float32 round-off ~6e-8 * |f| / eps(1e-2): 1e-3 is what float32 allows.
-    np.testing.assert_allclose(numerical_gradient(lambda: float(np.sum(x32**2)), x32, eps=1e-2), [2, 4], atol=1e-3)
+    np.testing.assert_allclose(
+        numerical_gradient(lambda: float(np.sum(x32**2)), x32, eps=1e-2),
+        [2, 4],
+        atol=1e-3,
+    )
 
 
 def test_numerical_gradient_rejects():
@@ -74,19 +78,29 @@ def test_numerical_gradient_rejects():
 
 
 def test_relative_error_by_hand():
-    assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.2])) == pytest.approx(0.2 / 4.2, rel=1e-12)
-    assert relative_error(np.array([1.0, -3.0]), np.array([1.5, -3.0])) == pytest.approx(0.5 / 2.5, rel=1e-12)
+    assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.2])) == pytest.approx(
+        0.2 / 4.2, rel=1e-12
+    )
+    assert relative_error(
+        np.array([1.0, -3.0]), np.array([1.5, -3.0])
+    ) == pytest.approx(0.5 / 2.5, rel=1e-12)
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     # Below the floor the difference is divided by the floor: 1e-9 / 1e-8.
-    assert relative_error(np.array([0.0]), np.array([1e-9])) == pytest.approx(0.1, rel=1e-12)
-    assert relative_error(np.array([0.0]), np.array([1e-9]), floor=1e-3) == pytest.approx(1e-6, rel=1e-12)
+    assert relative_error(np.array([0.0]), np.array([1e-9])) == pytest.approx(
+        0.1, rel=1e-12
+    )
+    assert relative_error(
+        np.array([0.0]), np.array([1e-9]), floor=1e-3
+    ) == pytest.approx(1e-6, rel=1e-12)
     a, b = np.array([3.0, -1.0]), np.array([2.0, -1.5])
     assert relative_error(a, b) == relative_error(b, a)
     assert relative_error(np.zeros((0, 2)), np.zeros((0, 2))) == 0.0
 
 
 def test_relative_error_rejects():
-    with pytest.raises(ValueError, match=r"a and b must have the same shape; got \(2,\) and \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"a and b must have the same shape; got \(2,\) and \(3,\)"
+    ):
         relative_error(np.zeros(2), np.zeros(3))
     with pytest.raises(ValueError, match=r"floor must be a finite number > 0"):
         relative_error(np.zeros(2), np.zeros(2), floor=0.0)
@@ -124,7 +138,9 @@ def test_grad_check_params_on_the_rnn_language_model():
     params = init_params(5, 4, 5, rng=r)
     X, Y, h0 = r.integers(0, 5, (6, 3)), r.integers(0, 5, (6, 3)), r.normal(size=(3, 4))
     _, grads, _ = lm_loss_and_grads(params, X, Y, h0)
-    errors = grad_check_params(lambda p: lm_loss_and_grads(p, X, Y, h0)[0], params, grads)
+    errors = grad_check_params(
+        lambda p: lm_loss_and_grads(p, X, Y, h0)[0], params, grads
+    )
     assert max(errors.values()) <= 1e-6, errors
 
 
@@ -132,7 +148,12 @@ def test_grad_check_params_rejects():
     params, loss, grads = quadratic_problem()
     with pytest.raises(TypeError, match=r"must both be dicts"):
         grad_check_params(loss, list(params.values()), grads)
-    with pytest.raises(ValueError, match=r"analytic_grads must have the keys of params \['W', 'b'\]; got \['W'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"analytic_grads must have the keys of params \['W', 'b'\]; got \['W'\]",
+    ):
         grad_check_params(loss, params, {"W": grads["W"]})
-    with pytest.raises(ValueError, match=r"analytic_grads\['b'\] must have shape \(4,\); got \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"analytic_grads\['b'\] must have shape \(4,\); got \(3,\)"
+    ):
         grad_check_params(loss, params, {"W": grads["W"], "b": np.zeros(3)})

@@ -19,7 +19,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rnnkit.course import SubmissionError, assignments, check_submissions, grade, read_grades, release, start_work
+from rnnkit.course import (
+    SubmissionError,
+    assignments,
+    check_submissions,
+    grade,
+    read_grades,
+    release,
+    start_work,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = assignments(ROOT / "exercises")
@@ -34,7 +42,11 @@ def _copy_course(dst: Path) -> Path:
 
 
 def _cells_by_id(nb) -> dict:
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c
+        for c in nb.cells
+        if "nbgrader" in c.metadata
+    }
 
 
 def _variants(name: str):
@@ -49,10 +61,15 @@ def graded(tmp_path_factory):
     for name in ASSIGNMENTS:
         for nb_path in sorted((course / "source" / name).glob("*.ipynb")):
             source = nbformat.read(nb_path, as_version=4)
-            released = nbformat.read(course / "release" / name / nb_path.name, as_version=4)
+            released = nbformat.read(
+                course / "release" / name / nb_path.name, as_version=4
+            )
             src_cells = _cells_by_id(source)
-            points = {gid: c.metadata["nbgrader"].get("points", 0) for gid, c in src_cells.items()
-                      if c.metadata["nbgrader"].get("grade")}
+            points = {
+                gid: c.metadata["nbgrader"].get("points", 0)
+                for gid, c in src_cells.items()
+                if c.metadata["nbgrader"].get("grade")
+            }
             variant = _variants(name)
             for student in ("solution", "untouched", "partial"):
                 nb = nbformat.from_dict(json.loads(json.dumps(released)))
@@ -63,17 +80,23 @@ def graded(tmp_path_factory):
                 if student == "partial":
                     cells = _cells_by_id(nb)
                     for gid, code in variant.SOLUTION_REPLACEMENTS.items():
-                        assert cells[gid].metadata["nbgrader"].get("solution"), f"{gid} is not a solution cell"
+                        assert cells[gid].metadata["nbgrader"].get("solution"), (
+                            f"{gid} is not a solution cell"
+                        )
                         cells[gid].source = code
                 out = course / "submitted" / student / name / nb_path.name
                 out.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, out)
             total = float(sum(points.values()))
             lost = float(sum(points[g] for g in _variants(name).EXPECTED_FAILING))
-            assert 0 < lost < total, f"{name}: the partial variant must lose some but not all points"
+            assert 0 < lost < total, (
+                f"{name}: the partial variant must lose some but not all points"
+            )
             expected[("solution", name)] = expected.get(("solution", name), 0.0) + total
             expected[("untouched", name)] = 0.0
-            expected[("partial", name)] = expected.get(("partial", name), 0.0) + total - lost
+            expected[("partial", name)] = (
+                expected.get(("partial", name), 0.0) + total - lost
+            )
     csv_path = grade(course, course / "grades.csv")
     return read_grades(csv_path), expected
 

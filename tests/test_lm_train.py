@@ -39,13 +39,17 @@ V_PER = 5
 
 
 def periodic(n: int, start: int = 0) -> np.ndarray:
-    return np.array([PATTERN[(start + i) % len(PATTERN)] for i in range(n)], dtype=np.int64)
+    return np.array(
+        [PATTERN[(start + i) % len(PATTERN)] for i in range(n)], dtype=np.int64
+    )
 
 
 def periodic_windows(n: int, T: int, start: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """n windows (X, Y) of shape (n, T) cut from the periodic text, Y shifted by one."""
     starts = range(start, start + n * (T + 1), T + 1)
-    return np.stack([periodic(T, s) for s in starts]), np.stack([periodic(T, s + 1) for s in starts])
+    return np.stack([periodic(T, s) for s in starts]), np.stack(
+        [periodic(T, s + 1) for s in starts]
+    )
 
 
 def uniform_model(V: int, h: int = 4, dtype=F64) -> RNNLM:
@@ -61,7 +65,9 @@ def nll_of_one_pass(model: RNNLM, ids: np.ndarray) -> tuple[float, int]:
     with torch.no_grad():
         logits, _ = model(torch.from_numpy(ids[None, :-1]))  # (T, 1, V)
         logp = F.log_softmax(logits[:, 0].double(), dim=-1)
-        return -logp[torch.arange(ids.size - 1), torch.from_numpy(ids[1:])].sum().item(), ids.size - 1
+        return -logp[
+            torch.arange(ids.size - 1), torch.from_numpy(ids[1:])
+        ].sum().item(), ids.size - 1
 
 
 # -- perplexity ------------------------------------------------------------------------
@@ -69,11 +75,15 @@ def nll_of_one_pass(model: RNNLM, ids: np.ndarray) -> tuple[float, int]:
 def test_uniform_model_has_perplexity_V(V):
     ids = np.random.default_rng(0).integers(0, V, 500)
     model = uniform_model(V)
-    assert evaluate_perplexity(model, ids, batch_size=4, num_steps=9) == pytest.approx(V, rel=1e-12)
+    assert evaluate_perplexity(model, ids, batch_size=4, num_steps=9) == pytest.approx(
+        V, rel=1e-12
+    )
     X, Y = np.random.default_rng(1).integers(0, V, (2, 10, 6))
     assert window_perplexity(model, X, Y, batch_size=3) == pytest.approx(V, rel=1e-12)
     # float32 too, up to float32 round-off of log(V)
-    assert evaluate_perplexity(uniform_model(V, dtype=torch.float32), ids) == pytest.approx(V, rel=1e-5)
+    assert evaluate_perplexity(
+        uniform_model(V, dtype=torch.float32), ids
+    ) == pytest.approx(V, rel=1e-5)
 
 
 def test_evaluate_perplexity_carries_state_across_chunks():
@@ -82,7 +92,9 @@ def test_evaluate_perplexity_carries_state_across_chunks():
     ids = np.random.default_rng(3).integers(0, V, 101)
     # one stream read 7 tokens at a time == one pass over all 100 predictions
     nll, n = nll_of_one_pass(model, ids)
-    assert evaluate_perplexity(model, ids, batch_size=1, num_steps=7) == pytest.approx(math.exp(nll / n), rel=1e-10)
+    assert evaluate_perplexity(model, ids, batch_size=1, num_steps=7) == pytest.approx(
+        math.exp(nll / n), rel=1e-10
+    )
     # B = 3 streams of L = 33 predictions each: stream b reads ids[33b : 33b + 34]
     total = sum(nll_of_one_pass(model, ids[33 * b : 33 * b + 34])[0] for b in range(3))
     assert evaluate_perplexity(model, ids, batch_size=3, num_steps=10) == pytest.approx(
@@ -91,7 +103,10 @@ def test_evaluate_perplexity_carries_state_across_chunks():
     # a short text caps B at N - 1
     short = ids[:3]
     assert evaluate_perplexity(model, short, batch_size=16) == pytest.approx(
-        math.exp(sum(nll_of_one_pass(model, short[i : i + 2])[0] for i in range(2)) / 2), rel=1e-10
+        math.exp(
+            sum(nll_of_one_pass(model, short[i : i + 2])[0] for i in range(2)) / 2
+        ),
+        rel=1e-10,
     )
 
 
@@ -104,8 +119,14 @@ def test_window_perplexity_scores_each_window_from_zero_state():
     with torch.no_grad():
         for x, y in zip(X, Y):
             logits, _ = model(torch.from_numpy(x[None]))
-            total -= F.log_softmax(logits[:, 0], -1)[torch.arange(4), torch.from_numpy(y)].sum().item()
-    assert window_perplexity(model, X, Y, batch_size=3) == pytest.approx(math.exp(total / 28), rel=1e-10)
+            total -= (
+                F.log_softmax(logits[:, 0], -1)[torch.arange(4), torch.from_numpy(y)]
+                .sum()
+                .item()
+            )
+    assert window_perplexity(model, X, Y, batch_size=3) == pytest.approx(
+        math.exp(total / 28), rel=1e-10
+    )
 
 
 def test_perplexity_leaves_train_mode_and_grads_alone():
@@ -125,15 +146,24 @@ def test_perplexity_validation():
         evaluate_perplexity(model, [3])
     with pytest.raises(ValueError, match=r"outside \[0, V=5\)"):
         evaluate_perplexity(model, [0, 1, 7, 2])
-    with pytest.raises(TypeError, match=r"corpus ids must be integers; got dtype float64"):
+    with pytest.raises(
+        TypeError, match=r"corpus ids must be integers; got dtype float64"
+    ):
         evaluate_perplexity(model, np.zeros(10))
-    with pytest.raises(ValueError, match=r"num_steps must be a positive int \(>= 1\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"num_steps must be a positive int \(>= 1\); got 0"
+    ):
         evaluate_perplexity(model, periodic(10), num_steps=0)
-    with pytest.raises(ValueError, match=r"X and Y must have the same shape \(N, T\); got \(2, 3\) and \(2, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"X and Y must have the same shape \(N, T\); got \(2, 3\) and \(2, 4\)",
+    ):
         window_perplexity(model, np.zeros((2, 3), int), np.zeros((2, 4), int))
     with pytest.raises(ValueError, match=r"Y must have shape \(B, T\); got \(6,\)"):
         window_perplexity(model, np.zeros((2, 3), int), np.zeros(6, int))
-    with pytest.raises(TypeError, match=r"model must be a language model like rnnkit.rnn_torch.RNNLM"):
+    with pytest.raises(
+        TypeError, match=r"model must be a language model like rnnkit.rnn_torch.RNNLM"
+    ):
         evaluate_perplexity(torch.nn.Linear(2, 2), periodic(10))
 
 
@@ -148,13 +178,18 @@ def test_d2l_windows_are_overlapping_and_split_at_the_end():
         np.testing.assert_array_equal(tX[i], np.arange(i, i + T))
         np.testing.assert_array_equal(tY[i], np.arange(i + 1, i + T + 1))
     np.testing.assert_array_equal(vX[0], np.arange(n_train, n_train + T))
-    np.testing.assert_array_equal(vY[-1], np.arange(N - T, N))  # last window ends at the last id
+    np.testing.assert_array_equal(
+        vY[-1], np.arange(N - T, N)
+    )  # last window ends at the last id
     np.testing.assert_array_equal(d2l_train_ids(ids, T, nv), np.arange(n_train + T))
     assert tX.dtype == np.int64
 
 
 def test_d2l_windows_validation():
-    with pytest.raises(ValueError, match=r"20 ids give 12 windows of 9 tokens; expected more than num_valid=12"):
+    with pytest.raises(
+        ValueError,
+        match=r"20 ids give 12 windows of 9 tokens; expected more than num_valid=12",
+    ):
         d2l_windows(np.arange(20), 8, 12)
     with pytest.raises(ValueError, match=r"num_steps must be >= 1; got 0"):
         d2l_windows(np.arange(20), 0, 5)
@@ -165,7 +200,15 @@ def test_d2l_windows_validation():
 # -- training ------------------------------------------------------------------------------
 def small_run(seed: int = 0, model_seed: int = 0, **kw):
     model = RNNLM(V_PER, 16, cell="torch", seed=model_seed)
-    args = dict(batch_size=8, num_steps=12, optimizer="adam", lr=1e-2, steps=40, eval_every=15, progress=False)
+    args = dict(
+        batch_size=8,
+        num_steps=12,
+        optimizer="adam",
+        lr=1e-2,
+        steps=40,
+        eval_every=15,
+        progress=False,
+    )
     args.update(kw)
     return model, train_lm(model, periodic(700), periodic(200, 3), seed=seed, **args)
 
@@ -182,15 +225,34 @@ def test_training_learns_a_periodic_sequence():
 
 def test_sequential_partition_with_scratch_cell_learns():
     model = RNNLM(V_PER, 16, cell="scratch", seed=1)
-    hist = train_lm(model, periodic(700), periodic(200, 3), batch_size=4, num_steps=10, optimizer="adam",
-                    lr=1e-2, partition="sequential", steps=150, eval_every=None, progress=False)
+    hist = train_lm(
+        model,
+        periodic(700),
+        periodic(200, 3),
+        batch_size=4,
+        num_steps=10,
+        optimizer="adam",
+        lr=1e-2,
+        partition="sequential",
+        steps=150,
+        eval_every=None,
+        progress=False,
+    )
     assert hist["step"] == [150]
     assert hist["valid_ppl"][-1] < 1.5
 
 
 def test_history_layout():
     _, hist = small_run(steps=40, eval_every=15)
-    assert set(hist) == {"step", "epoch", "elapsed_s", "tokens", "train_ppl", "valid_ppl", "grad_norm"}
+    assert set(hist) == {
+        "step",
+        "epoch",
+        "elapsed_s",
+        "tokens",
+        "train_ppl",
+        "valid_ppl",
+        "grad_norm",
+    }
     assert hist["step"] == [15, 30, 40]
     assert hist["tokens"] == [15 * 8 * 12, 30 * 8 * 12, 40 * 8 * 12]
     assert all(len(v) == 3 for v in hist.values())
@@ -212,11 +274,15 @@ def test_same_seed_same_history_different_seed_different():
     before = torch.get_rng_state()
     m1 = RNNLM(V_PER, 16, cell="torch", dropout=0.3)
     m2 = RNNLM(V_PER, 16, cell="torch", dropout=0.3)
-    kw = dict(batch_size=8, num_steps=12, steps=20, eval_every=None, progress=False, seed=5)
+    kw = dict(
+        batch_size=8, num_steps=12, steps=20, eval_every=None, progress=False, seed=5
+    )
     h1 = train_lm(m1, periodic(700), periodic(200), **kw)
     h2 = train_lm(m2, periodic(700), periodic(200), **kw)
     assert h1["train_ppl"] == h2["train_ppl"] and h1["valid_ppl"] == h2["valid_ppl"]
-    assert torch.equal(torch.get_rng_state(), before), "train_lm must not change the global torch RNG"
+    assert torch.equal(torch.get_rng_state(), before), (
+        "train_lm must not change the global torch RNG"
+    )
 
 
 def test_grad_norm_is_recorded_before_clipping_and_clipping_limits_the_step():
@@ -224,20 +290,43 @@ def test_grad_norm_is_recorded_before_clipping_and_clipping_limits_the_step():
     assert min(hist["grad_norm"]) > 1e-2  # the raw norm, far above the clip threshold
     # with clip=1e-3 and lr=1, plain SGD moves the weights by at most 1e-3 per step
     before = [p.detach().clone() for p in model.parameters()]
-    train_lm(model, periodic(700), periodic(200), batch_size=8, num_steps=12, optimizer="sgd", lr=1.0,
-             clip=1e-3, steps=1, progress=False)
-    moved = torch.sqrt(sum(((p - q) ** 2).sum() for p, q in zip(model.parameters(), before)))
+    train_lm(
+        model,
+        periodic(700),
+        periodic(200),
+        batch_size=8,
+        num_steps=12,
+        optimizer="sgd",
+        lr=1.0,
+        clip=1e-3,
+        steps=1,
+        progress=False,
+    )
+    moved = torch.sqrt(
+        sum(((p - q) ** 2).sum() for p, q in zip(model.parameters(), before))
+    )
     assert 0 < moved.item() <= 1e-3 * (1 + 1e-5)
 
 
 def test_cosine_schedule_halves_the_lr_halfway():
     """SGD with a tiny clip moves the weights by exactly lr_t * clip per step (raw norm >> clip)."""
-    kw = dict(batch_size=8, num_steps=12, optimizer="sgd", lr=1.0, clip=1e-3, lr_schedule="cosine",
-              eval_every=None, progress=False, seed=3)
+    kw = dict(
+        batch_size=8,
+        num_steps=12,
+        optimizer="sgd",
+        lr=1.0,
+        clip=1e-3,
+        lr_schedule="cosine",
+        eval_every=None,
+        progress=False,
+        seed=3,
+    )
     one, two = RNNLM(V_PER, 16, cell="torch"), RNNLM(V_PER, 16, cell="torch")
     start = [p.detach().clone() for p in one.parameters()]
     train_lm(one, periodic(700), periodic(200), steps=1, **kw)  # step 1 of 1: lr_0 = lr
-    train_lm(two, periodic(700), periodic(200), steps=2, **kw)  # steps 1, 2 of 2: lr, lr * (1 + cos(pi/2)) / 2
+    train_lm(
+        two, periodic(700), periodic(200), steps=2, **kw
+    )  # steps 1, 2 of 2: lr, lr * (1 + cos(pi/2)) / 2
 
     def dist(a, b):
         return torch.sqrt(sum(((p - q) ** 2).sum() for p, q in zip(a, b))).item()
@@ -248,9 +337,22 @@ def test_cosine_schedule_halves_the_lr_halfway():
 
 def test_diverging_training_stops_with_a_clear_error():
     model = RNNLM(V_PER, 16, cell="torch", activation="relu")
-    with pytest.raises(FloatingPointError, match=r"the training loss became (nan|inf) at step \d+; lower lr"):
-        train_lm(model, periodic(700), periodic(200), batch_size=8, num_steps=12, optimizer="sgd", lr=1e6,
-                 clip=None, steps=50, progress=False)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"the training loss became (nan|inf) at step \d+; lower lr",
+    ):
+        train_lm(
+            model,
+            periodic(700),
+            periodic(200),
+            batch_size=8,
+            num_steps=12,
+            optimizer="sgd",
+            lr=1e6,
+            clip=None,
+            steps=50,
+            progress=False,
+        )
 
 
 def test_epochs_and_time_budget():
@@ -264,40 +366,76 @@ def test_epochs_and_time_budget():
 def test_valid_windows_are_accepted():
     X, Y = periodic_windows(20, 10)
     model = RNNLM(V_PER, 8, cell="torch")
-    hist = train_lm(model, periodic(700), (X, Y), batch_size=8, num_steps=12, steps=3, progress=False)
-    assert hist["valid_ppl"][-1] == pytest.approx(window_perplexity(model, X, Y), rel=1e-6)
+    hist = train_lm(
+        model,
+        periodic(700),
+        (X, Y),
+        batch_size=8,
+        num_steps=12,
+        steps=3,
+        progress=False,
+    )
+    assert hist["valid_ppl"][-1] == pytest.approx(
+        window_perplexity(model, X, Y), rel=1e-6
+    )
 
 
 def test_train_lm_validation():
     model = RNNLM(V_PER, 4, cell="torch")
     tr, va = periodic(300), periodic(50)
     ok = dict(steps=2, progress=False)
-    with pytest.raises(ValueError, match=r"give exactly one of epochs, steps, time_budget_s; got none"):
+    with pytest.raises(
+        ValueError, match=r"give exactly one of epochs, steps, time_budget_s; got none"
+    ):
         train_lm(model, tr, va, progress=False)
     with pytest.raises(ValueError, match=r"got \['epochs', 'steps'\]"):
         train_lm(model, tr, va, epochs=1, steps=3)
-    with pytest.raises(ValueError, match=r"optimizer must be 'sgd' or 'adam'; got 'rmsprop'"):
+    with pytest.raises(
+        ValueError, match=r"optimizer must be 'sgd' or 'adam'; got 'rmsprop'"
+    ):
         train_lm(model, tr, va, optimizer="rmsprop", **ok)
-    with pytest.raises(ValueError, match=r"partition must be 'random' or 'sequential'; got 'shuffled'"):
+    with pytest.raises(
+        ValueError, match=r"partition must be 'random' or 'sequential'; got 'shuffled'"
+    ):
         train_lm(model, tr, va, partition="shuffled", **ok)
     with pytest.raises(ValueError, match=r"lr must be a finite number > 0; got -0.1"):
         train_lm(model, tr, va, lr=-0.1, **ok)
-    with pytest.raises(ValueError, match=r"clip must be a number > 0, or None to not clip; got 0"):
+    with pytest.raises(
+        ValueError, match=r"clip must be a number > 0, or None to not clip; got 0"
+    ):
         train_lm(model, tr, va, clip=0, **ok)
     with pytest.raises(ValueError, match=r"weight_decay must be a number >= 0; got -1"):
         train_lm(model, tr, va, weight_decay=-1, **ok)
-    with pytest.raises(ValueError, match=r"time_budget_s must be a number of seconds > 0; got 0"):
+    with pytest.raises(
+        ValueError, match=r"time_budget_s must be a number of seconds > 0; got 0"
+    ):
         train_lm(model, tr, va, time_budget_s=0, progress=False)
-    with pytest.raises(ValueError, match=r"steps must be a positive int \(>= 1\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"steps must be a positive int \(>= 1\); got 0"
+    ):
         train_lm(model, tr, va, steps=0)
-    with pytest.raises(ValueError, match=r"train_ids \(300 tokens\) are too short for one minibatch of "
-                                         r"batch_size=32 × num_steps=35"):
+    with pytest.raises(
+        ValueError,
+        match=r"train_ids \(300 tokens\) are too short for one minibatch of "
+        r"batch_size=32 × num_steps=35",
+    ):
         train_lm(model, tr, va, batch_size=32, **ok)
-    with pytest.raises(ValueError, match=r"train_ids holds token ids outside \[0, V=5\)"):
+    with pytest.raises(
+        ValueError, match=r"train_ids holds token ids outside \[0, V=5\)"
+    ):
         train_lm(model, np.arange(300) % 9, va, **ok)
     with pytest.raises(ValueError, match=r"valid X and Y must have the same shape"):
-        train_lm(model, tr, (np.zeros((2, 3), int), np.zeros((3, 3), int)), batch_size=4, num_steps=5, **ok)
-    with pytest.raises(ValueError, match=r"lr_schedule must be 'constant' or 'cosine'; got 'step'"):
+        train_lm(
+            model,
+            tr,
+            (np.zeros((2, 3), int), np.zeros((3, 3), int)),
+            batch_size=4,
+            num_steps=5,
+            **ok,
+        )
+    with pytest.raises(
+        ValueError, match=r"lr_schedule must be 'constant' or 'cosine'; got 'step'"
+    ):
         train_lm(model, tr, va, lr_schedule="step", **ok)
     with pytest.raises(TypeError, match=r"seed must be an int; got str"):
         train_lm(model, tr, va, seed="0", **ok)
@@ -310,8 +448,17 @@ def char_setup():
     text = "abcdeedcba" * 60
     ids = np.array(vocab.encode(tokenize(text)))
     model = RNNLM(len(vocab), 24, cell="torch", seed=0)
-    train_lm(model, ids, ids[:200], batch_size=8, num_steps=20, optimizer="adam", lr=1e-2, steps=200,
-             progress=False)
+    train_lm(
+        model,
+        ids,
+        ids[:200],
+        batch_size=8,
+        num_steps=20,
+        optimizer="adam",
+        lr=1e-2,
+        steps=200,
+        progress=False,
+    )
     return model, vocab
 
 
@@ -331,7 +478,9 @@ def test_temperature_zero_is_greedy(char_setup):
     assert out == greedy_reference(model, vocab, "abc", 25)
     assert out.startswith("abcdeedcba")  # it learned the pattern
     untrained = RNNLM(len(vocab), 8, seed=3)
-    assert sample(untrained, vocab, "ed", 15, temperature=0.0) == greedy_reference(untrained, vocab, "ed", 15)
+    assert sample(untrained, vocab, "ed", 15, temperature=0.0) == greedy_reference(
+        untrained, vocab, "ed", 15
+    )
 
 
 def test_sampling_is_deterministic_per_seed(char_setup):
@@ -340,10 +489,14 @@ def test_sampling_is_deterministic_per_seed(char_setup):
     a = sample(model, vocab, "ab", seed=0, **hot)
     assert a == sample(model, vocab, "ab", seed=0, **hot)
     assert a != sample(model, vocab, "ab", seed=1, **hot)
-    assert a.startswith("ab") and len(a.replace("<unk>", "?")) == 62  # reserved tokens may be drawn too
+    assert (
+        a.startswith("ab") and len(a.replace("<unk>", "?")) == 62
+    )  # reserved tokens may be drawn too
     assert sample(model, vocab, "ab", 0) == "ab"
     # a low temperature approaches greedy
-    assert sample(model, vocab, "abc", 25, temperature=1e-3, seed=4) == sample(model, vocab, "abc", 25, temperature=0)
+    assert sample(model, vocab, "abc", 25, temperature=1e-3, seed=4) == sample(
+        model, vocab, "abc", 25, temperature=0
+    )
 
 
 def test_sample_word_level():
@@ -366,11 +519,20 @@ def greedy_reference_words(model, vocab, prompt_words, length):
 
 def test_sample_validation(char_setup):
     model, vocab = char_setup
-    with pytest.raises(ValueError, match=r"temperature must be a finite number >= 0 \(0 = greedy\); got -0.5"):
+    with pytest.raises(
+        ValueError,
+        match=r"temperature must be a finite number >= 0 \(0 = greedy\); got -0.5",
+    ):
         sample(model, vocab, "ab", 5, temperature=-0.5)
-    with pytest.raises(ValueError, match=r"temperature must be a finite number >= 0 \(0 = greedy\); got nan"):
+    with pytest.raises(
+        ValueError,
+        match=r"temperature must be a finite number >= 0 \(0 = greedy\); got nan",
+    ):
         sample(model, vocab, "ab", 5, temperature=float("nan"))
-    with pytest.raises(ValueError, match=r"prompt character 'Q' at position 2 is not in the vocabulary of 6 tokens"):
+    with pytest.raises(
+        ValueError,
+        match=r"prompt character 'Q' at position 2 is not in the vocabulary of 6 tokens",
+    ):
         sample(model, vocab, "abQ", 5)
     with pytest.raises(ValueError, match=r"prompt character ' ' at position 1"):
         sample(model, vocab, "a b", 5)
@@ -382,7 +544,9 @@ def test_sample_validation(char_setup):
         sample(model, vocab, "", 5)
     with pytest.raises(ValueError, match=r"level must be 'char' or 'word'; got 'byte'"):
         sample(model, vocab, "ab", 5, level="byte")
-    with pytest.raises(ValueError, match=r"vocab has 3 tokens but the model predicts V=6"):
+    with pytest.raises(
+        ValueError, match=r"vocab has 3 tokens but the model predicts V=6"
+    ):
         sample(model, Vocab(list("ab"), reserved=("<unk>",)), "ab", 5)
     with pytest.raises(TypeError, match=r"prompt must be a str; got list"):
         sample(model, vocab, ["a"], 5)
@@ -399,5 +563,7 @@ def test_presets_are_fresh_copies_and_build():
     assert char_lm_preset("fast")["train"]["steps"] > 0
     model = RNNLM(28, **p["model"])
     assert model.activation == "tanh"  # a vanilla RNN, no gates
-    with pytest.raises(ValueError, match=r"name must be one of 'fast', '60s'; got 'huge'"):
+    with pytest.raises(
+        ValueError, match=r"name must be one of 'fast', '60s'; got 'huge'"
+    ):
         char_lm_preset("huge")

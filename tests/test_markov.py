@@ -40,11 +40,17 @@ def test_add_alpha_bigram_probabilities_by_hand():
     assert m.prob([0], 1) == pytest.approx(float(F(2 + 1, 3 + 3)), abs=ROUND_OFF)
     assert m.prob([0], 2) == pytest.approx(float(F(1 + 1, 3 + 3)), abs=ROUND_OFF)
     # after 1: N(1,0)=2, N(1)=2; (N + 1) / (2 + 3)
-    np.testing.assert_allclose(m.next_distribution([1]), fr(F(3, 5), F(1, 5), F(1, 5)), atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        m.next_distribution([1]), fr(F(3, 5), F(1, 5), F(1, 5)), atol=ROUND_OFF
+    )
     # after 2: never seen -> uniform
-    np.testing.assert_allclose(m.next_distribution([2]), fr(*[F(1, 3)] * 3), atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        m.next_distribution([2]), fr(*[F(1, 3)] * 3), atol=ROUND_OFF
+    )
     # start of a sequence (empty context): N(B,0)=1, N(B)=1; (N + 1) / (1 + 3)
-    np.testing.assert_allclose(m.next_distribution([]), fr(F(2, 4), F(1, 4), F(1, 4)), atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        m.next_distribution([]), fr(F(2, 4), F(1, 4), F(1, 4)), atol=ROUND_OFF
+    )
     # only the last k=1 ids of a longer context matter
     assert m.prob([2, 2, 1], 0) == pytest.approx(3 / 5, abs=ROUND_OFF)
 
@@ -60,16 +66,26 @@ def test_add_alpha_log_likelihood_and_perplexity_by_hand():
 def test_unigram_with_lidstone_alpha_by_hand():
     m = NGramLM(0, 3, alpha=0.5, smoothing="add-alpha").fit([0, 0, 1])
     # (N(w) + 0.5) / (3 + 0.5 * 3)
-    np.testing.assert_allclose(m.next_distribution([2, 1]), fr(F(5, 9), F(3, 9), F(1, 9)), atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        m.next_distribution([2, 1]), fr(F(5, 9), F(3, 9), F(1, 9)), atol=ROUND_OFF
+    )
 
 
 def test_order_two_pads_the_start_and_scores_short_sequences():
     # padded: B B 0 1 2 -> trigrams (B,B,0) (B,0,1) (0,1,2), V = 3, alpha = 1
     m = NGramLM(2, 3, smoothing="add-alpha").fit([0, 1, 2])
-    assert m.prob([], 0) == pytest.approx(F(1 + 1, 1 + 3), abs=ROUND_OFF)  # context (B,B)
-    assert m.prob([0], 1) == pytest.approx(F(1 + 1, 1 + 3), abs=ROUND_OFF)  # context (B,0)
-    assert m.prob([1, 0, 1], 2) == pytest.approx(F(2, 4), abs=ROUND_OFF)  # context (0,1)
-    assert m.prob([2, 0], 1) == pytest.approx(F(1, 3), abs=ROUND_OFF)  # unseen context (2,0)
+    assert m.prob([], 0) == pytest.approx(
+        F(1 + 1, 1 + 3), abs=ROUND_OFF
+    )  # context (B,B)
+    assert m.prob([0], 1) == pytest.approx(
+        F(1 + 1, 1 + 3), abs=ROUND_OFF
+    )  # context (B,0)
+    assert m.prob([1, 0, 1], 2) == pytest.approx(
+        F(2, 4), abs=ROUND_OFF
+    )  # context (0,1)
+    assert m.prob([2, 0], 1) == pytest.approx(
+        F(1, 3), abs=ROUND_OFF
+    )  # unseen context (2,0)
     # a sequence shorter than order + 1 is still scored, from start padding
     assert m.log_likelihood([0]) == pytest.approx(math.log(2 / 4), abs=ROUND_OFF)
 
@@ -93,16 +109,28 @@ def test_kneser_ney_bigram_probabilities_by_hand():
     # Unigram continuation counts: distinct bigrams (B,0) (0,1) (1,0) (0,2) ->
     # cc(0)=2, cc(1)=1, cc(2)=1, total 4, 3 types; P0(w) = (cc - 1/2 + 1/2 * 3 * 1/3) / 4
     half = F(1, 2)
-    p0 = [(2 - half + half * 3 * F(1, 3)) / 4, (1 - half + half) / 4, (1 - half + half) / 4]
+    p0 = [
+        (2 - half + half * 3 * F(1, 3)) / 4,
+        (1 - half + half) / 4,
+        (1 - half + half) / 4,
+    ]
     assert p0 == [F(1, 2), F(1, 4), F(1, 4)]
-    np.testing.assert_allclose(m.next_distribution([2]), fr(*p0), atol=ROUND_OFF)  # unseen context backs off
+    np.testing.assert_allclose(
+        m.next_distribution([2]), fr(*p0), atol=ROUND_OFF
+    )  # unseen context backs off
     # after 0: N(0,1)=2, N(0,2)=1, N(0)=3, 2 types; (max(N - 1/2, 0) + 1/2 * 2 * P0) / 3
-    after0 = [(0 + F(1, 2) * 2 * p0[0]) / 3, (F(3, 2) + F(1, 2) * 2 * p0[1]) / 3, (F(1, 2) + F(1, 2) * 2 * p0[2]) / 3]
+    after0 = [
+        (0 + F(1, 2) * 2 * p0[0]) / 3,
+        (F(3, 2) + F(1, 2) * 2 * p0[1]) / 3,
+        (F(1, 2) + F(1, 2) * 2 * p0[2]) / 3,
+    ]
     assert after0 == [F(1, 6), F(7, 12), F(1, 4)]  # the arithmetic, spelled out
     np.testing.assert_allclose(m.next_distribution([0]), fr(*after0), atol=ROUND_OFF)
     assert m.prob([0], 1) == pytest.approx(7 / 12, abs=ROUND_OFF)
     # start: N(B,0)=1, 1 type -> (1/2 + 1/2 * P0(0)) = 3/4, others 1/2 * P0 = 1/8
-    np.testing.assert_allclose(m.next_distribution([]), fr(F(3, 4), F(1, 8), F(1, 8)), atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        m.next_distribution([]), fr(F(3, 4), F(1, 8), F(1, 8)), atol=ROUND_OFF
+    )
 
 
 def test_kneser_ney_estimated_discounts_by_hand():
@@ -114,7 +142,12 @@ def test_kneser_ney_estimated_discounts_by_hand():
 
 # ------------------------------------------------------------------------ properties
 
-SMOOTHING_KW = [dict(smoothing="add-alpha"), dict(smoothing="add-alpha", alpha=0.01), dict(), dict(discount=0.9)]
+SMOOTHING_KW = [
+    dict(smoothing="add-alpha"),
+    dict(smoothing="add-alpha", alpha=0.01),
+    dict(),
+    dict(discount=0.9),
+]
 
 
 @settings(max_examples=60, deadline=None)
@@ -142,7 +175,9 @@ def test_every_next_distribution_sums_to_one(V, order, kw, data):
 @pytest.mark.parametrize("kw", SMOOTHING_KW)
 def test_all_tokens_equally_frequent_unigram_has_perplexity_V(kw):
     ids = [0, 1, 2, 3] * 5
-    assert NGramLM(0, 4, **kw).fit(ids).perplexity(ids) == pytest.approx(4, rel=ROUND_OFF)
+    assert NGramLM(0, 4, **kw).fit(ids).perplexity(ids) == pytest.approx(
+        4, rel=ROUND_OFF
+    )
 
 
 def test_huge_alpha_is_uniform_and_has_perplexity_V():
@@ -159,7 +194,9 @@ def test_training_perplexity_does_not_increase_with_order_on_a_repetitive_sequen
     # context seen only once, which costs ~1e-4 in perplexity under add-alpha (hence 1e-3).
     assert all(b <= a * (1 + 1e-3) for a, b in zip(ppl, ppl[1:])), ppl
     assert ppl[0] > ppl[1] > ppl[2], ppl
-    assert ppl[0] == pytest.approx(2**1.5, rel=0.02)  # P = 1/2, 1/4, 1/4 -> 2**H = 2**1.5
+    assert ppl[0] == pytest.approx(
+        2**1.5, rel=0.02
+    )  # P = 1/2, 1/4, 1/4 -> 2**H = 2**1.5
     assert ppl[2] < 1.05  # order 2 sees the whole pattern
 
 
@@ -169,7 +206,9 @@ def test_add_alpha_validation_perplexity_is_finite_for_unseen_contexts():
     # (B,B)->2: (0+1)/(1+3); then contexts (B,2) (2,2) (2,1) (1,2) are unseen -> 1/3 each
     ppl = m.perplexity([2, 2, 1, 2, 0])
     assert math.isfinite(ppl)
-    assert ppl == pytest.approx(float(F(1, 4) * F(1, 3) ** 4) ** (-1 / 5), rel=ROUND_OFF)
+    assert ppl == pytest.approx(
+        float(F(1, 4) * F(1, 3) ** 4) ** (-1 / 5), rel=ROUND_OFF
+    )
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
@@ -186,15 +225,21 @@ def test_perplexity_table_rows():
     train, valid = [0, 1, 2, 3] * 5, [3, 2, 1, 0]
     rows = perplexity_table(train, valid, [0, 1], 4, smoothing="add-alpha")
     assert [r["order"] for r in rows] == [0, 1]
-    assert rows[0]["valid_ppl"] == pytest.approx(4, rel=ROUND_OFF)  # equal counts -> uniform
+    assert rows[0]["valid_ppl"] == pytest.approx(
+        4, rel=ROUND_OFF
+    )  # equal counts -> uniform
     assert rows[0]["num_contexts"] == 1 and rows[0]["possible_contexts"] == 1
-    assert rows[1]["num_contexts"] == 5 and rows[1]["possible_contexts"] == 4  # B, 0, 1, 2, 3
+    assert (
+        rows[1]["num_contexts"] == 5 and rows[1]["possible_contexts"] == 4
+    )  # B, 0, 1, 2, 3
     assert rows[1]["train_ppl"] < rows[0]["train_ppl"]
 
 
 def test_numpy_input_is_accepted():
     ids = np.array(IDS, dtype=np.int32)
-    assert add_alpha(ids=ids).prob(np.array([1], dtype=np.uint8), 0) == pytest.approx(3 / 5, abs=ROUND_OFF)
+    assert add_alpha(ids=ids).prob(np.array([1], dtype=np.uint8), 0) == pytest.approx(
+        3 / 5, abs=ROUND_OFF
+    )
 
 
 # -------------------------------------------------------------------------- sampling
@@ -203,16 +248,34 @@ def test_numpy_input_is_accepted():
 def test_same_seed_same_sample_and_generator_accepted():
     m = NGramLM(2, 5).fit([0, 1, 2, 3, 4, 1, 1, 3, 0, 2] * 3)
     assert m.sample(50, rng=7) == m.sample(50, rng=7)
-    assert m.sample(50, rng=np.random.default_rng(7)) == m.sample(50, rng=np.random.default_rng(7))
-    assert m.sample(50, rng=7) != m.sample(50, rng=8)  # 50 draws from a non-degenerate model
+    assert m.sample(50, rng=np.random.default_rng(7)) == m.sample(
+        50, rng=np.random.default_rng(7)
+    )
+    assert m.sample(50, rng=7) != m.sample(
+        50, rng=8
+    )  # 50 draws from a non-degenerate model
     assert m.sample(0) == []
 
 
 def test_samples_from_a_cycle_reproduce_the_cycle():
     m = NGramLM(1, 3, alpha=1e-9, smoothing="add-alpha").fit([0, 1, 2] * 50)
     assert m.sample(30, prompt=[0]) == [1, 2, 0] * 10
-    assert m.sample(6, prompt=[2, 2, 1]) == [2, 0, 1, 2, 0, 1]  # only the last id matters
-    assert m.sample(6) == [0, 1, 2, 0, 1, 2]  # from start padding: (B) was followed by 0
+    assert m.sample(6, prompt=[2, 2, 1]) == [
+        2,
+        0,
+        1,
+        2,
+        0,
+        1,
+    ]  # only the last id matters
+    assert m.sample(6) == [
+        0,
+        1,
+        2,
+        0,
+        1,
+        2,
+    ]  # from start padding: (B) was followed by 0
 
 
 def test_sample_frequencies_match_hand_probabilities():
@@ -233,15 +296,60 @@ def test_sample_frequencies_match_hand_probabilities():
         ((True, 3), {}, TypeError, r"order must be an int"),
         ((1, 0), {}, ValueError, r"vocab_size must be an int >= 1; got 0"),
         ((1, "3"), {}, TypeError, r"vocab_size must be an int"),
-        ((1, 3), dict(alpha=0, smoothing="add-alpha"), ValueError, r"alpha must be a finite float > 0; got 0"),
-        ((1, 3), dict(alpha=-1.0, smoothing="add-alpha"), ValueError, r"alpha must be a finite float > 0"),
-        ((1, 3), dict(alpha=float("nan"), smoothing="add-alpha"), ValueError, r"alpha must be a finite"),
-        ((1, 3), dict(alpha="1", smoothing="add-alpha"), TypeError, r"alpha must be a float"),
-        ((1, 3), dict(alpha=0.1), ValueError, r"alpha is only used by smoothing='add-alpha'"),
-        ((1, 3), dict(smoothing="laplace"), ValueError, r"smoothing must be one of .*'laplace'"),
-        ((1, 3), dict(smoothing="add-alpha", discount=0.5), ValueError, r"discount is only used by"),
-        ((1, 3), dict(discount=0.0), ValueError, r"discount must be a float in \(0, 1\]"),
-        ((1, 3), dict(discount=1.5), ValueError, r"discount must be a float in \(0, 1\]"),
+        (
+            (1, 3),
+            dict(alpha=0, smoothing="add-alpha"),
+            ValueError,
+            r"alpha must be a finite float > 0; got 0",
+        ),
+        (
+            (1, 3),
+            dict(alpha=-1.0, smoothing="add-alpha"),
+            ValueError,
+            r"alpha must be a finite float > 0",
+        ),
+        (
+            (1, 3),
+            dict(alpha=float("nan"), smoothing="add-alpha"),
+            ValueError,
+            r"alpha must be a finite",
+        ),
+        (
+            (1, 3),
+            dict(alpha="1", smoothing="add-alpha"),
+            TypeError,
+            r"alpha must be a float",
+        ),
+        (
+            (1, 3),
+            dict(alpha=0.1),
+            ValueError,
+            r"alpha is only used by smoothing='add-alpha'",
+        ),
+        (
+            (1, 3),
+            dict(smoothing="laplace"),
+            ValueError,
+            r"smoothing must be one of .*'laplace'",
+        ),
+        (
+            (1, 3),
+            dict(smoothing="add-alpha", discount=0.5),
+            ValueError,
+            r"discount is only used by",
+        ),
+        (
+            (1, 3),
+            dict(discount=0.0),
+            ValueError,
+            r"discount must be a float in \(0, 1\]",
+        ),
+        (
+            (1, 3),
+            dict(discount=1.5),
+            ValueError,
+            r"discount must be a float in \(0, 1\]",
+        ),
     ],
 )
 def test_constructor_errors(args, kw, exc, match):
@@ -252,7 +360,11 @@ def test_constructor_errors(args, kw, exc, match):
 @pytest.mark.parametrize(
     "ids, exc, match",
     [
-        ([], ValueError, r"ids must contain at least one token id; got an empty sequence"),
+        (
+            [],
+            ValueError,
+            r"ids must contain at least one token id; got an empty sequence",
+        ),
         ([0, 31], ValueError, r"token id 31 out of range for vocab_size=28"),
         ([-1, 0], ValueError, r"token id -1 out of range for vocab_size=28"),
         ([[0, 1], [1, 0]], ValueError, r"ids must be a 1-D sequence .* shape \(2, 2\)"),
@@ -288,17 +400,25 @@ def test_using_before_fit_says_call_fit_first(use):
 
 def test_bad_contexts_tokens_prompts_and_sample_arguments():
     m = add_alpha()
-    with pytest.raises(ValueError, match=r"token id 3 out of range for vocab_size=3 .* in token"):
+    with pytest.raises(
+        ValueError, match=r"token id 3 out of range for vocab_size=3 .* in token"
+    ):
         m.prob([0], 3)
-    with pytest.raises(ValueError, match=r"token id 9 out of range for vocab_size=3 .* in context"):
+    with pytest.raises(
+        ValueError, match=r"token id 9 out of range for vocab_size=3 .* in context"
+    ):
         m.next_distribution([0, 9])
-    with pytest.raises(ValueError, match=r"token id 3 out of range for vocab_size=3 .* in prompt"):
+    with pytest.raises(
+        ValueError, match=r"token id 3 out of range for vocab_size=3 .* in prompt"
+    ):
         m.sample(4, prompt=[0, 3])
     with pytest.raises(ValueError, match=r"length must be an int >= 0; got -1"):
         m.sample(-1)
     with pytest.raises(TypeError, match=r"length must be an int"):
         m.sample(2.0)
-    with pytest.raises(TypeError, match=r"rng must be a np.random.Generator or an int seed; got str"):
+    with pytest.raises(
+        TypeError, match=r"rng must be a np.random.Generator or an int seed; got str"
+    ):
         m.sample(3, rng="seed")
 
 

@@ -41,14 +41,20 @@ from rnnkit.rnn_numpy import (
 
 torch.set_num_threads(1)
 
-FD_TOL = 1e-8      # vs finite differences (see module docstring)
-FD_FLOOR = 1e-3    # entries smaller than this are compared absolutely
+FD_TOL = 1e-8  # vs finite differences (see module docstring)
+FD_FLOOR = 1e-3  # entries smaller than this are compared absolutely
 TORCH_TOL = 1e-10  # vs torch autograd: float64 round-off
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
 
 shapes = st.fixed_dictionaries(
-    {"T": st.integers(1, 5), "B": st.integers(1, 3), "d": st.integers(1, 4), "h": st.integers(1, 4),
-     "V": st.integers(2, 5), "seed": st.integers(0, 2**32 - 1)}
+    {
+        "T": st.integers(1, 5),
+        "B": st.integers(1, 3),
+        "d": st.integers(1, 4),
+        "h": st.integers(1, 4),
+        "V": st.integers(2, 5),
+        "seed": st.integers(0, 2**32 - 1),
+    }
 )
 
 
@@ -111,7 +117,14 @@ def preactivation_margin(x, h0, W_xh, W_hh, b_h):
 def problem(T, B, d, h, seed, **_):
     r = np.random.default_rng(seed)
     p = init_params(d, h, 2, rng=r)
-    return r.normal(size=(T, B, d)), r.normal(size=(B, h)), p["W_xh"], p["W_hh"], p["b_h"], r.normal(size=(T, B, h))
+    return (
+        r.normal(size=(T, B, d)),
+        r.normal(size=(B, h)),
+        p["W_xh"],
+        p["W_hh"],
+        p["b_h"],
+        r.normal(size=(T, B, h)),
+    )
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -138,7 +151,9 @@ def test_init_params_default_is_torch_uniform_and_seeded():
     for k, v in p.items():
         assert v.dtype == np.float64
         assert np.abs(v).max() <= 1 / np.sqrt(50), k
-        assert np.abs(v).max() > 0.9 / np.sqrt(50), k  # fills the interval, not a tiny corner
+        assert np.abs(v).max() > 0.9 / np.sqrt(50), (
+            k
+        )  # fills the interval, not a tiny corner
     again = init_params(5, 50, 7, rng=np.random.default_rng(3))
     assert all(np.array_equal(p[k], again[k]) for k in p)
     assert not np.array_equal(p["W_hh"], init_params(5, 50, 7, rng=4)["W_hh"])
@@ -162,7 +177,13 @@ def test_one_hot_by_hand():
 
 def test_step_forward_by_hand():
     # d = h = 1: h_t = phi(2 * 0.5 + 1 * 0.3 + 0.1) = phi(1.4); with relu and a negative input, 0.
-    x, hp, W_xh, W_hh, b = np.array([[2.0]]), np.array([[1.0]]), np.array([[0.5]]), np.array([[0.3]]), np.array([0.1])
+    x, hp, W_xh, W_hh, b = (
+        np.array([[2.0]]),
+        np.array([[1.0]]),
+        np.array([[0.5]]),
+        np.array([[0.3]]),
+        np.array([0.1]),
+    )
     h_t, _ = rnn_step_forward(x, hp, W_xh, W_hh, b)
     assert h_t[0, 0] == pytest.approx(np.tanh(1.4), abs=1e-15)
     h_t, _ = rnn_step_forward(-x, hp, W_xh, W_hh, b, activation="relu")
@@ -174,7 +195,9 @@ def test_step_forward_by_hand():
 def test_forward_matches_torch(activation, T, B, d, h):
     x, h0, W_xh, W_hh, b_h, _ = problem(T, B, d, h, seed=T + d)
     H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h, activation)
-    np.testing.assert_allclose(H, torch_nn_rnn(x, h0, W_xh, W_hh, b_h, activation), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        H, torch_nn_rnn(x, h0, W_xh, W_hh, b_h, activation), rtol=0, atol=1e-12
+    )
     H_loop, _, _ = torch_loop(*map(t, (x, h0, W_xh, W_hh, b_h)), activation)
     np.testing.assert_allclose(H, H_loop.detach().numpy(), rtol=0, atol=1e-12)
 
@@ -199,7 +222,9 @@ def test_output_and_loss_match_torch():
 
     tH, tW, tb = (t(a).requires_grad_(True) for a in (H, W_ho, b_o))
     tO = torch.nn.functional.linear(tH, tW, tb)
-    per_pos = torch.nn.functional.cross_entropy(tO.reshape(-1, 6), t(Y).reshape(-1), reduction="none")
+    per_pos = torch.nn.functional.cross_entropy(
+        tO.reshape(-1, 6), t(Y).reshape(-1), reduction="none"
+    )
     tloss = per_pos[t(mask).reshape(-1)].mean()
     tloss.backward()
     np.testing.assert_allclose(O, tO.detach().numpy(), rtol=0, atol=1e-12)
@@ -238,7 +263,13 @@ def test_rnn_backward_matches_finite_differences(s, activation):
         return float(np.sum(rnn_forward(x, h0, W_xh, W_hh, b_h, activation)[0] * G))
 
     eps = 1e-3 if activation == "tanh" else 3e-4
-    for name, arr in (("dx", x), ("dh0", h0), ("dW_xh", W_xh), ("dW_hh", W_hh), ("db_h", b_h)):
+    for name, arr in (
+        ("dx", x),
+        ("dh0", h0),
+        ("dW_xh", W_xh),
+        ("dW_hh", W_hh),
+        ("db_h", b_h),
+    ):
         err = relative_error(grads[name], fd_grad(loss, arr, eps), floor=FD_FLOOR)
         assert err <= FD_TOL, (name, err)
 
@@ -247,14 +278,23 @@ def test_rnn_backward_matches_finite_differences(s, activation):
 def test_step_backward_matches_finite_differences(activation):
     r = np.random.default_rng(5)
     x, hp = r.normal(size=(3, 4)), r.normal(size=(3, 2))
-    W_xh, W_hh, b_h, G = r.normal(size=(2, 4)), r.normal(size=(2, 2)), r.normal(size=2), r.normal(size=(3, 2))
+    W_xh, W_hh, b_h, G = (
+        r.normal(size=(2, 4)),
+        r.normal(size=(2, 2)),
+        r.normal(size=2),
+        r.normal(size=(3, 2)),
+    )
     h_t, cache = rnn_step_forward(x, hp, W_xh, W_hh, b_h, activation)
     if activation == "relu":
-        assert np.abs(x @ W_xh.T + hp @ W_hh.T + b_h).min() > 1e-2  # no kink near this seed
+        assert (
+            np.abs(x @ W_xh.T + hp @ W_hh.T + b_h).min() > 1e-2
+        )  # no kink near this seed
     out = rnn_step_backward(G, cache)
 
     def loss():
-        return float(np.sum(rnn_step_forward(x, hp, W_xh, W_hh, b_h, activation)[0] * G))
+        return float(
+            np.sum(rnn_step_forward(x, hp, W_xh, W_hh, b_h, activation)[0] * G)
+        )
 
     for grad, arr in zip(out, (x, hp, W_xh, W_hh, b_h)):
         assert relative_error(grad, fd_grad(loss, arr, 1e-3), floor=FD_FLOOR) <= FD_TOL
@@ -275,10 +315,17 @@ def test_lm_grads_match_finite_differences(s, activation):
     params, X, Y, h0 = lm_problem(s)
     V = s["V"]
     if activation == "relu":
-        assume(preactivation_margin(one_hot(X, V), h0, params["W_xh"], params["W_hh"], params["b_h"]) >= 1e-2)
+        assume(
+            preactivation_margin(
+                one_hot(X, V), h0, params["W_xh"], params["W_hh"], params["b_h"]
+            )
+            >= 1e-2
+        )
     _, grads, _ = lm_loss_and_grads(params, X, Y, h0, activation)
     for name, p in params.items():
-        num = fd_grad(lambda: lm_loss_and_grads(params, X, Y, h0, activation)[0], p, 3e-4)
+        num = fd_grad(
+            lambda: lm_loss_and_grads(params, X, Y, h0, activation)[0], p, 3e-4
+        )
         err = relative_error(grads[name], num, floor=FD_FLOOR)
         assert err <= FD_TOL, (name, err)
 
@@ -296,8 +343,13 @@ def test_lm_loss_and_grads_match_torch_autograd(s, activation):
     rnn = torch.nn.RNN(V, h, nonlinearity=activation, dtype=torch.float64)
     lin = torch.nn.Linear(h, V, dtype=torch.float64)
     with torch.no_grad():
-        for tp, k in ((rnn.weight_ih_l0, "W_xh"), (rnn.weight_hh_l0, "W_hh"), (rnn.bias_ih_l0, "b_h"),
-                      (lin.weight, "W_ho"), (lin.bias, "b_o")):
+        for tp, k in (
+            (rnn.weight_ih_l0, "W_xh"),
+            (rnn.weight_hh_l0, "W_hh"),
+            (rnn.bias_ih_l0, "b_h"),
+            (lin.weight, "W_ho"),
+            (lin.bias, "b_o"),
+        ):
             tp.copy_(t(params[k]))
         rnn.bias_hh_l0.zero_()
     x = torch.nn.functional.one_hot(t(X), V).double()
@@ -307,8 +359,13 @@ def test_lm_loss_and_grads_match_torch_autograd(s, activation):
 
     assert loss == pytest.approx(tloss.item(), rel=1e-13)
     np.testing.assert_allclose(h_T, hT[0].detach().numpy(), rtol=0, atol=1e-12)
-    theirs = {"W_xh": rnn.weight_ih_l0, "W_hh": rnn.weight_hh_l0, "b_h": rnn.bias_ih_l0,
-              "W_ho": lin.weight, "b_o": lin.bias}
+    theirs = {
+        "W_xh": rnn.weight_ih_l0,
+        "W_hh": rnn.weight_hh_l0,
+        "b_h": rnn.bias_ih_l0,
+        "W_ho": lin.weight,
+        "b_o": lin.bias,
+    }
     assert set(grads) == set(params)
     for k, tp in theirs.items():
         assert relative_error(grads[k], tp.grad.numpy()) <= TORCH_TOL, k
@@ -320,15 +377,24 @@ def test_rnn_backward_per_step_terms_match_torch(activation):
     H, cache = rnn_forward(x, h0, W_xh, W_hh, b_h, activation)
     grads = rnn_backward(G, cache, return_per_step=True)
 
-    tx, th0, tW_xh, tW_hh, tb = (t(a).requires_grad_(True) for a in (x, h0, W_xh, W_hh, b_h))
+    tx, th0, tW_xh, tW_hh, tb = (
+        t(a).requires_grad_(True) for a in (x, h0, W_xh, W_hh, b_h)
+    )
     tH, W_steps, hs = torch_loop(tx, th0, tW_xh, tW_hh, tb, activation)
     (tH * t(G)).sum().backward()
 
     assert grads["dW_hh_per_step"].shape == (6, 5, 5)
     for step in range(6):  # step t's own copy of W_hh collects exactly step t's term
-        assert relative_error(grads["dW_hh_per_step"][step], W_steps[step].grad.numpy()) <= TORCH_TOL
-        assert grads["dh_norms"][step] == pytest.approx(hs[step].grad.norm().item(), rel=1e-12)
-    np.testing.assert_allclose(grads["dW_hh_per_step"].sum(0), grads["dW_hh"], rtol=1e-12, atol=1e-14)
+        assert (
+            relative_error(grads["dW_hh_per_step"][step], W_steps[step].grad.numpy())
+            <= TORCH_TOL
+        )
+        assert grads["dh_norms"][step] == pytest.approx(
+            hs[step].grad.norm().item(), rel=1e-12
+        )
+    np.testing.assert_allclose(
+        grads["dW_hh_per_step"].sum(0), grads["dW_hh"], rtol=1e-12, atol=1e-14
+    )
     for name, leaf in (("dx", tx), ("dh0", th0), ("dW_xh", tW_xh), ("db_h", tb)):
         assert relative_error(grads[name], leaf.grad.numpy()) <= TORCH_TOL, name
 
@@ -344,17 +410,61 @@ def valid(T=5, B=2, d=3, h=4):
 @pytest.mark.parametrize(
     "change,exc,match",
     [
-        (lambda a: {"x": a["x"][:, 0]}, ValueError, r"x must have shape \(T, B, d=3\); got \(5, 3\); for a single"),
-        (lambda a: {"x": a["x"][..., :2]}, ValueError, r"x must have shape \(T, B, d=3\); got \(5, 2, 2\)"),
-        (lambda a: {"x": a["x"].astype(int)}, TypeError, r"x must be a floating-point array.*int64"),
-        (lambda a: {"x": a["x"].tolist()}, TypeError, r"x must be a numpy array; got list"),
-        (lambda a: {"x": a["x"][:0]}, ValueError, r"at least one time step \(T >= 1\); got T=0"),
-        (lambda a: {"h0": np.zeros((3, 4))}, ValueError, r"h0 must have shape \(B=2, h=4\); got \(3, 4\)"),
-        (lambda a: {"h0": np.zeros((2, 4), int)}, TypeError, r"h0 must be a floating-point array"),
-        (lambda a: {"W_xh": a["W_xh"][0]}, ValueError, r"W_xh must have shape \(h, d\); got \(3,\)"),
-        (lambda a: {"W_hh": a["W_hh"][:3]}, ValueError, r"W_hh must have shape \(h=4, h=4\); got \(3, 4\)"),
-        (lambda a: {"b_h": a["b_h"][:2]}, ValueError, r"b_h must have shape \(h=4,\); got \(2,\)"),
-        (lambda a: {"activation": "sigmoid"}, ValueError, r"activation must be one of 'tanh', 'relu'; got 'sigmoid'"),
+        (
+            lambda a: {"x": a["x"][:, 0]},
+            ValueError,
+            r"x must have shape \(T, B, d=3\); got \(5, 3\); for a single",
+        ),
+        (
+            lambda a: {"x": a["x"][..., :2]},
+            ValueError,
+            r"x must have shape \(T, B, d=3\); got \(5, 2, 2\)",
+        ),
+        (
+            lambda a: {"x": a["x"].astype(int)},
+            TypeError,
+            r"x must be a floating-point array.*int64",
+        ),
+        (
+            lambda a: {"x": a["x"].tolist()},
+            TypeError,
+            r"x must be a numpy array; got list",
+        ),
+        (
+            lambda a: {"x": a["x"][:0]},
+            ValueError,
+            r"at least one time step \(T >= 1\); got T=0",
+        ),
+        (
+            lambda a: {"h0": np.zeros((3, 4))},
+            ValueError,
+            r"h0 must have shape \(B=2, h=4\); got \(3, 4\)",
+        ),
+        (
+            lambda a: {"h0": np.zeros((2, 4), int)},
+            TypeError,
+            r"h0 must be a floating-point array",
+        ),
+        (
+            lambda a: {"W_xh": a["W_xh"][0]},
+            ValueError,
+            r"W_xh must have shape \(h, d\); got \(3,\)",
+        ),
+        (
+            lambda a: {"W_hh": a["W_hh"][:3]},
+            ValueError,
+            r"W_hh must have shape \(h=4, h=4\); got \(3, 4\)",
+        ),
+        (
+            lambda a: {"b_h": a["b_h"][:2]},
+            ValueError,
+            r"b_h must have shape \(h=4,\); got \(2,\)",
+        ),
+        (
+            lambda a: {"activation": "sigmoid"},
+            ValueError,
+            r"activation must be one of 'tanh', 'relu'; got 'sigmoid'",
+        ),
     ],
 )
 def test_rnn_forward_rejects(change, exc, match):
@@ -366,14 +476,20 @@ def test_rnn_forward_rejects(change, exc, match):
 
 def test_rnn_step_functions_reject():
     x, h0, W_xh, W_hh, b_h = valid()
-    with pytest.raises(ValueError, match=r"x_t must have shape \(B, d=3\); got \(5, 2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"x_t must have shape \(B, d=3\); got \(5, 2, 3\)"
+    ):
         rnn_step_forward(x, h0, W_xh, W_hh, b_h)
-    with pytest.raises(ValueError, match=r"h_prev must have shape \(B=2, h=4\); got \(1, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"h_prev must have shape \(B=2, h=4\); got \(1, 4\)"
+    ):
         rnn_step_forward(x[0], h0[:1], W_xh, W_hh, b_h)
     with pytest.raises(ValueError, match=r"activation must be one of"):
         rnn_step_forward(x[0], h0, W_xh, W_hh, b_h, activation="Tanh")
     _, cache = rnn_step_forward(x[0], h0, W_xh, W_hh, b_h)
-    with pytest.raises(ValueError, match=r"dh_t must have shape \(B=2, h=4\); got \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"dh_t must have shape \(B=2, h=4\); got \(2, 3\)"
+    ):
         rnn_step_backward(np.zeros((2, 3)), cache)
     with pytest.raises(TypeError, match=r"dh_t must be a floating-point array"):
         rnn_step_backward(np.zeros((2, 4), int), cache)
@@ -382,7 +498,9 @@ def test_rnn_step_functions_reject():
 def test_rnn_backward_rejects_wrong_dH():
     x, h0, W_xh, W_hh, b_h = valid()
     _, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    with pytest.raises(ValueError, match=r"dH must have shape \(T=5, B=2, h=4\); got \(4, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"dH must have shape \(T=5, B=2, h=4\); got \(4, 2, 4\)"
+    ):
         rnn_backward(np.zeros((4, 2, 4)), cache)
     with pytest.raises(TypeError, match=r"dH must be a floating-point array"):
         rnn_backward(np.zeros((5, 2, 4), np.int32), cache)
@@ -390,28 +508,85 @@ def test_rnn_backward_rejects_wrong_dH():
 
 def test_output_functions_reject():
     H = np.zeros((5, 2, 4))
-    with pytest.raises(ValueError, match=r"H must have shape \(T, B, h=3\); got \(5, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"H must have shape \(T, B, h=3\); got \(5, 2, 4\)"
+    ):
         output_forward(H, np.zeros((6, 3)), np.zeros(6))
     with pytest.raises(ValueError, match=r"b_o must have shape \(V=6,\); got \(5,\)"):
         output_forward(H, np.zeros((6, 4)), np.zeros(5))
     _, cache = output_forward(H, np.zeros((6, 4)), np.zeros(6))
-    with pytest.raises(ValueError, match=r"dO must have shape \(T=5, B=2, V=6\); got \(5, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"dO must have shape \(T=5, B=2, V=6\); got \(5, 2, 4\)"
+    ):
         output_backward(H, cache)
 
 
 @pytest.mark.parametrize(
     "O,Y,mask,exc,match",
     [
-        (np.zeros((2, 3)), np.zeros((2, 3), int), None, ValueError, r"O must have shape \(T, B, V\); got \(2, 3\)"),
-        (np.zeros((2, 3, 4)), np.zeros((2, 3)), None, TypeError, r"Y must be an integer array"),
-        (np.zeros((2, 3, 4)), np.zeros((3, 2), int), None, ValueError, r"Y must have shape \(T=2, B=3\); got \(3, 2\)"),
-        (np.zeros((2, 3, 4)), np.full((2, 3), 4), None, ValueError, r"Y must be token ids in \[0, V=4\); found 4"),
-        (np.zeros((2, 3, 4)), np.full((2, 3), -1), None, ValueError, r"Y must be token ids in \[0, V=4\); found -1"),
-        (np.zeros((2, 3, 4)), np.zeros((2, 3), int), np.ones((2, 2), bool), ValueError,
-         r"mask must have shape \(T=2, B=3\); got \(2, 2\)"),
-        (np.zeros((2, 3, 4)), np.zeros((2, 3), int), np.full((2, 3), 2), ValueError, r"mask must hold bools or 0/1"),
-        (np.zeros((2, 3, 4)), np.zeros((2, 3), int), np.zeros((2, 3), bool), ValueError, r"mask selects no position"),
-        (np.zeros((2, 3, 4), int), np.zeros((2, 3), int), None, TypeError, r"O must be a floating-point array"),
+        (
+            np.zeros((2, 3)),
+            np.zeros((2, 3), int),
+            None,
+            ValueError,
+            r"O must have shape \(T, B, V\); got \(2, 3\)",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.zeros((2, 3)),
+            None,
+            TypeError,
+            r"Y must be an integer array",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.zeros((3, 2), int),
+            None,
+            ValueError,
+            r"Y must have shape \(T=2, B=3\); got \(3, 2\)",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.full((2, 3), 4),
+            None,
+            ValueError,
+            r"Y must be token ids in \[0, V=4\); found 4",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.full((2, 3), -1),
+            None,
+            ValueError,
+            r"Y must be token ids in \[0, V=4\); found -1",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.zeros((2, 3), int),
+            np.ones((2, 2), bool),
+            ValueError,
+            r"mask must have shape \(T=2, B=3\); got \(2, 2\)",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.zeros((2, 3), int),
+            np.full((2, 3), 2),
+            ValueError,
+            r"mask must hold bools or 0/1",
+        ),
+        (
+            np.zeros((2, 3, 4)),
+            np.zeros((2, 3), int),
+            np.zeros((2, 3), bool),
+            ValueError,
+            r"mask selects no position",
+        ),
+        (
+            np.zeros((2, 3, 4), int),
+            np.zeros((2, 3), int),
+            None,
+            TypeError,
+            r"O must be a floating-point array",
+        ),
     ],
 )
 def test_softmax_cross_entropy_rejects(O, Y, mask, exc, match):
@@ -420,7 +595,9 @@ def test_softmax_cross_entropy_rejects(O, Y, mask, exc, match):
 
 
 def test_one_hot_init_and_count_reject():
-    with pytest.raises(ValueError, match=r"ids must be token ids in \[0, V=3\); found 3"):
+    with pytest.raises(
+        ValueError, match=r"ids must be token ids in \[0, V=3\); found 3"
+    ):
         one_hot(np.array([[0, 3]]), 3)
     with pytest.raises(TypeError, match=r"ids must be an integer array"):
         one_hot(np.array([[0.0]]), 3)
@@ -428,7 +605,9 @@ def test_one_hot_init_and_count_reject():
         one_hot(np.array([[0]]), 0)
     with pytest.raises(TypeError, match=r"h must be a positive int; got float 1.5"):
         init_params(2, 1.5, 3)
-    with pytest.raises(TypeError, match=r"dtype must be a floating-point dtype; got int64"):
+    with pytest.raises(
+        TypeError, match=r"dtype must be a floating-point dtype; got int64"
+    ):
         init_params(2, 2, 3, dtype=np.int64)
     with pytest.raises(ValueError, match=r"scale must be a finite number >= 0"):
         init_params(2, 2, 3, scale=-0.1)
@@ -447,13 +626,21 @@ def test_lm_loss_and_grads_rejects():
         lm_loss_and_grads({k: v for k, v in params.items() if k != "b_o"}, X, X)
     with pytest.raises(ValueError, match=r"W_xh must have shape \(h, d=V=4\); got d=5"):
         lm_loss_and_grads(init_params(5, 3, 4), X, X)
-    with pytest.raises(ValueError, match=r"W_ho must have shape \(V, h=3\); got \(5, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"W_ho must have shape \(V, h=3\); got \(5, 2\)"
+    ):
         lm_loss_and_grads({**params, "W_ho": np.zeros((5, 2))}, X, X)
     with pytest.raises(TypeError, match=r"X_ids must be an integer array"):
         lm_loss_and_grads(params, X.astype(float), X)
-    with pytest.raises(ValueError, match=r"Y_ids must have shape \(T=4, B=2\); got \(2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"Y_ids must have shape \(T=4, B=2\); got \(2, 4\)"
+    ):
         lm_loss_and_grads(params, X, X.T)
-    with pytest.raises(ValueError, match=r"X_ids must be token ids in \[0, V=5\); found 7"):
+    with pytest.raises(
+        ValueError, match=r"X_ids must be token ids in \[0, V=5\); found 7"
+    ):
         lm_loss_and_grads(params, X + 7, X)
-    with pytest.raises(ValueError, match=r"h0 must have shape \(B=2, h=3\); got \(1, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"h0 must have shape \(B=2, h=3\); got \(1, 3\)"
+    ):
         lm_loss_and_grads(params, X, X, np.zeros((1, 3)))

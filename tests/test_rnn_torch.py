@@ -21,14 +21,22 @@ import pytest
 import torch
 from torch import nn
 
-from rnnkit.rnn_torch import RNNLM, RNNScratch, load_numpy_params, numpy_params, param_count
+from rnnkit.rnn_torch import (
+    RNNLM,
+    RNNScratch,
+    load_numpy_params,
+    numpy_params,
+    param_count,
+)
 
 torch.set_num_threads(1)
 
 F64 = torch.float64
 
 
-def numpy_rnn(x: np.ndarray, h0: np.ndarray, W_xh, W_hh, b_h, activation: str = "tanh") -> np.ndarray:
+def numpy_rnn(
+    x: np.ndarray, h0: np.ndarray, W_xh, W_hh, b_h, activation: str = "tanh"
+) -> np.ndarray:
     """Reference recurrence written out independently: x (T, B, d) → H (T, B, h)."""
     phi = np.tanh if activation == "tanh" else (lambda a: np.maximum(a, 0.0))
     h, H = h0, []
@@ -69,7 +77,9 @@ def test_scratch_matches_nn_rnn_with_the_same_weights(activation):
     torch.testing.assert_close(H, H_ref, atol=1e-12, rtol=0)
     torch.testing.assert_close(h_T, h_n[0], atol=1e-12, rtol=0)
     if activation == "relu":
-        assert (H == 0).any() and (H > 0).any(), "test inputs should exercise both sides of relu"
+        assert (H == 0).any() and (H > 0).any(), (
+            "test inputs should exercise both sides of relu"
+        )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
@@ -80,7 +90,12 @@ def test_scratch_matches_a_numpy_loop(activation):
     h0 = np.random.default_rng(2).normal(size=(B, h))
     H, _ = cell(torch.from_numpy(x), torch.from_numpy(h0))
     P = {k: getattr(cell, k).detach().numpy() for k in ("W_xh", "W_hh", "b_h")}
-    np.testing.assert_allclose(H.detach().numpy(), numpy_rnn(x, h0, **P, activation=activation), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(
+        H.detach().numpy(),
+        numpy_rnn(x, h0, **P, activation=activation),
+        atol=1e-12,
+        rtol=0,
+    )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
@@ -105,7 +120,9 @@ def test_scratch_gradients_pass_gradcheck():
     assert torch.autograd.gradcheck(lambda X, h0: cell(X, h0)[0], (X, h0))
     W = [cell.W_xh, cell.W_hh, cell.b_h]
     assert torch.autograd.gradcheck(
-        lambda a, b, c: torch.func.functional_call(cell, {"W_xh": a, "W_hh": b, "b_h": c}, (X.detach(), h0.detach()))[0],
+        lambda a, b, c: torch.func.functional_call(
+            cell, {"W_xh": a, "W_hh": b, "b_h": c}, (X.detach(), h0.detach())
+        )[0],
         tuple(w.detach().clone().requires_grad_() for w in W),
     )
 
@@ -116,7 +133,9 @@ def test_scratch_init_is_torch_like_and_seeded_without_touching_global_rng():
     a = RNNScratch(8, h, seed=7)
     b = RNNScratch(8, h, seed=7)
     c = RNNScratch(8, h, seed=8)
-    assert torch.equal(torch.get_rng_state(), before), "construction must not use the global RNG"
+    assert torch.equal(torch.get_rng_state(), before), (
+        "construction must not use the global RNG"
+    )
     bound = 1 / math.sqrt(h)
     for p in (a.W_xh, a.W_hh, a.b_h):
         assert p.abs().max() <= bound
@@ -129,31 +148,57 @@ def test_scratch_init_is_torch_like_and_seeded_without_touching_global_rng():
 
 def test_scratch_validation_errors():
     cell = RNNScratch(3, 4)
-    with pytest.raises(ValueError, match=r"X must have shape \(T, B, d=3\); got \(5, 3\); for one sequence"):
+    with pytest.raises(
+        ValueError,
+        match=r"X must have shape \(T, B, d=3\); got \(5, 3\); for one sequence",
+    ):
         cell(torch.zeros(5, 3))
-    with pytest.raises(ValueError, match=r"X must have shape \(T, B, d=3\); got \(5, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"X must have shape \(T, B, d=3\); got \(5, 2, 4\)"
+    ):
         cell(torch.zeros(5, 2, 4))
-    with pytest.raises(TypeError, match=r"X must be a floating-point tensor .*got dtype torch.int64"):
+    with pytest.raises(
+        TypeError, match=r"X must be a floating-point tensor .*got dtype torch.int64"
+    ):
         cell(torch.zeros(5, 2, 3, dtype=torch.long))
     with pytest.raises(TypeError, match=r"X must be a torch.Tensor"):
         cell(np.zeros((5, 2, 3)))
-    with pytest.raises(ValueError, match=r"h0 must have shape \(B=2, h=4\) .*got \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"h0 must have shape \(B=2, h=4\) .*got \(3, 4\)"
+    ):
         cell(torch.zeros(5, 2, 3), torch.zeros(3, 4))
-    with pytest.raises(ValueError, match=r"activation must be one of 'tanh', 'relu'; got 'sigmoid'"):
+    with pytest.raises(
+        ValueError, match=r"activation must be one of 'tanh', 'relu'; got 'sigmoid'"
+    ):
         RNNScratch(3, 4, activation="sigmoid")
-    with pytest.raises(ValueError, match=r"hidden_size must be a positive int \(>= 1\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"hidden_size must be a positive int \(>= 1\); got 0"
+    ):
         RNNScratch(3, 0)
-    with pytest.raises(TypeError, match=r"input_size must be a positive int; got float"):
+    with pytest.raises(
+        TypeError, match=r"input_size must be a positive int; got float"
+    ):
         RNNScratch(3.0, 4)
-    with pytest.raises(TypeError, match=r"seed must be an int or a torch.Generator; got str"):
+    with pytest.raises(
+        TypeError, match=r"seed must be an int or a torch.Generator; got str"
+    ):
         RNNScratch(3, 4, seed="0")
 
 
 # -- RNNLM ---------------------------------------------------------------------
-def numpy_lm_logits(X_ids: np.ndarray, P: dict[str, np.ndarray], V: int, activation: str = "tanh") -> np.ndarray:
+def numpy_lm_logits(
+    X_ids: np.ndarray, P: dict[str, np.ndarray], V: int, activation: str = "tanh"
+) -> np.ndarray:
     """Reference LM forward: ids (B, T) → logits (T, B, V), one-hot inputs."""
     x = np.eye(V)[X_ids.T]  # (T, B, V)
-    H = numpy_rnn(x, np.zeros((X_ids.shape[0], P["W_hh"].shape[0])), P["W_xh"], P["W_hh"], P["b_h"], activation)
+    H = numpy_rnn(
+        x,
+        np.zeros((X_ids.shape[0], P["W_hh"].shape[0])),
+        P["W_xh"],
+        P["W_hh"],
+        P["b_h"],
+        activation,
+    )
     return H @ P["W_ho"].T + P["b_o"]
 
 
@@ -162,11 +207,18 @@ def numpy_lm_logits(X_ids: np.ndarray, P: dict[str, np.ndarray], V: int, activat
 def test_rnnlm_forward_matches_numpy_reference(cell, activation):
     V, h, B, T = 6, 5, 3, 7
     P = random_params(V, h, V, seed=2)
-    model = load_numpy_params(RNNLM(V, h, cell=cell, activation=activation, dtype=F64), P)
+    model = load_numpy_params(
+        RNNLM(V, h, cell=cell, activation=activation, dtype=F64), P
+    )
     X = np.random.default_rng(0).integers(0, V, (B, T))
     logits, h_T = model(torch.from_numpy(X))
     assert logits.shape == (T, B, V) and h_T.shape == (B, h)
-    np.testing.assert_allclose(logits.detach().numpy(), numpy_lm_logits(X, P, V, activation), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(
+        logits.detach().numpy(),
+        numpy_lm_logits(X, P, V, activation),
+        atol=1e-12,
+        rtol=0,
+    )
 
 
 def test_rnnlm_state_carries_like_one_long_pass():
@@ -179,9 +231,13 @@ def test_rnnlm_state_carries_like_one_long_pass():
         whole, h_whole = model(X)
         first, s = model(X[:, :6])
         second, h_end = model(X[:, 6:], s)
-        torch.testing.assert_close(torch.cat([first, second]), whole, atol=1e-12, rtol=0)
+        torch.testing.assert_close(
+            torch.cat([first, second]), whole, atol=1e-12, rtol=0
+        )
         torch.testing.assert_close(h_end, h_whole, atol=1e-12, rtol=0)
-    np.testing.assert_allclose(whole.detach().numpy(), numpy_lm_logits(X.numpy(), P, V), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(
+        whole.detach().numpy(), numpy_lm_logits(X.numpy(), P, V), atol=1e-12, rtol=0
+    )
 
 
 def test_autograd_matches_rnn_numpy_backward():
@@ -194,7 +250,9 @@ def test_autograd_matches_rnn_numpy_backward():
     for cell in ("scratch", "torch"):
         model = load_numpy_params(RNNLM(V, h, cell=cell, dtype=F64), P)
         logits, h_T = model(torch.from_numpy(X))
-        loss = nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(Y).T.reshape(-1))
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, V), torch.from_numpy(Y).T.reshape(-1)
+        )
         loss.backward()
         assert abs(loss.item() - loss_np) < 1e-12
         np.testing.assert_allclose(h_T.detach().numpy(), hT_np, atol=1e-12, rtol=0)
@@ -207,7 +265,9 @@ def test_autograd_matches_rnn_numpy_backward():
             "b_o": model.b_o.grad,
         }
         for k, v in got.items():
-            np.testing.assert_allclose(v.numpy(), grads_np[k], atol=1e-10, rtol=0, err_msg=f"{cell}: d{k}")
+            np.testing.assert_allclose(
+                v.numpy(), grads_np[k], atol=1e-10, rtol=0, err_msg=f"{cell}: d{k}"
+            )
 
 
 def test_embedding_model_shapes_and_state():
@@ -227,7 +287,9 @@ def test_rnnlm_accepts_numpy_ids_and_is_seeded():
     before = torch.get_rng_state()
     for cell in ("scratch", "torch"):
         RNNLM(V, h, cell=cell, embed_dim=3)
-    assert torch.equal(torch.get_rng_state(), before), "building a model must not use the global RNG"
+    assert torch.equal(torch.get_rng_state(), before), (
+        "building a model must not use the global RNG"
+    )
     a, b, c = RNNLM(V, h, seed=1), RNNLM(V, h, seed=1), RNNLM(V, h, seed=2)
     la, _ = a(X)
     lb, _ = b(torch.from_numpy(X))
@@ -270,7 +332,10 @@ def test_torch_cell_export_folds_the_two_biases():
     assert torch.count_nonzero(src.rnn.bias_hh_l0) > 0
     P = numpy_params(src)
     np.testing.assert_allclose(
-        P["b_h"], (src.rnn.bias_ih_l0 + src.rnn.bias_hh_l0).detach().numpy(), atol=1e-15, rtol=0
+        P["b_h"],
+        (src.rnn.bias_ih_l0 + src.rnn.bias_hh_l0).detach().numpy(),
+        atol=1e-15,
+        rtol=0,
     )
     dst = load_numpy_params(RNNLM(V, h, cell="scratch", dtype=F64), P)
     X = torch.from_numpy(np.random.default_rng(0).integers(0, V, (2, 9)))
@@ -283,7 +348,9 @@ def test_rnn_numpy_init_params_load():
     P = rnn_numpy.init_params(V, h, V, rng=0)
     model = load_numpy_params(RNNLM(V, h, dtype=F64), P)
     X = np.random.default_rng(2).integers(0, V, (3, 6))
-    np.testing.assert_allclose(model(X)[0].detach().numpy(), numpy_lm_logits(X, P, V), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(
+        model(X)[0].detach().numpy(), numpy_lm_logits(X, P, V), atol=1e-12, rtol=0
+    )
 
 
 def test_embedding_params_round_trip():
@@ -313,40 +380,66 @@ def test_param_count():
 def test_rnnlm_input_validation():
     V, h = 5, 3
     model = RNNLM(V, h)
-    with pytest.raises(ValueError, match=r"X must have shape \(B, T\); got \(4,\); for one sequence add a batch axis"):
+    with pytest.raises(
+        ValueError,
+        match=r"X must have shape \(B, T\); got \(4,\); for one sequence add a batch axis",
+    ):
         model(torch.zeros(4, dtype=torch.long))
-    with pytest.raises(ValueError, match=r"X must have shape \(B, T\); got \(2, 3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"X must have shape \(B, T\); got \(2, 3, 5\)"
+    ):
         model(torch.zeros(2, 3, 5, dtype=torch.long))
-    with pytest.raises(TypeError, match=r"X must hold integer token ids \(int64\); got dtype torch.float32"):
+    with pytest.raises(
+        TypeError,
+        match=r"X must hold integer token ids \(int64\); got dtype torch.float32",
+    ):
         model(torch.zeros(2, 3))
-    with pytest.raises(TypeError, match=r"X must hold integer token ids; got numpy dtype float64"):
+    with pytest.raises(
+        TypeError, match=r"X must hold integer token ids; got numpy dtype float64"
+    ):
         model(np.zeros((2, 3)))
-    with pytest.raises(TypeError, match=r"X must be a \(B, T\) tensor of token ids; got list"):
+    with pytest.raises(
+        TypeError, match=r"X must be a \(B, T\) tensor of token ids; got list"
+    ):
         model([[1, 2]])
     with pytest.raises(ValueError, match=r"outside \[0, V=5\): min 0, max 5"):
         model(torch.tensor([[0, 5]]))
     with pytest.raises(ValueError, match=r"outside \[0, V=5\): min -1, max 2"):
         model(torch.tensor([[-1, 2]]))
-    with pytest.raises(ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(1, 2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(1, 2, 3\)"
+    ):
         model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(1, 2, 3))
-    with pytest.raises(ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(3, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(3, 3\)"
+    ):
         model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(3, 3))
     with pytest.raises(TypeError, match=r"state must have dtype torch.float32"):
         model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 3, dtype=F64))
 
 
 def test_rnnlm_constructor_validation():
-    with pytest.raises(ValueError, match=r"cell must be one of 'scratch', 'torch'; got 'gru'"):
+    with pytest.raises(
+        ValueError, match=r"cell must be one of 'scratch', 'torch'; got 'gru'"
+    ):
         RNNLM(5, 3, cell="gru")
-    with pytest.raises(ValueError, match=r"vocab_size must be a positive int \(>= 1\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"vocab_size must be a positive int \(>= 1\); got 0"
+    ):
         RNNLM(0, 3)
     with pytest.raises(ValueError, match=r"embed_dim must be a positive int"):
         RNNLM(5, 3, embed_dim=-2)
-    with pytest.raises(ValueError, match=r"dropout must be a probability in \[0, 1\); got 1.0"):
+    with pytest.raises(
+        ValueError, match=r"dropout must be a probability in \[0, 1\); got 1.0"
+    ):
         RNNLM(5, 3, dropout=1.0)
-    with pytest.raises(TypeError, match=r"dtype must be torch.float32 or torch.float64"):
+    with pytest.raises(
+        TypeError, match=r"dtype must be torch.float32 or torch.float64"
+    ):
         RNNLM(5, 3, dtype=torch.float16)
-    with pytest.raises(ValueError, match=r"batch_size must be a positive int \(>= 1\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"batch_size must be a positive int \(>= 1\); got 0"
+    ):
         RNNLM(5, 3).begin_state(0)
 
 
@@ -354,17 +447,28 @@ def test_load_numpy_params_validation():
     V, h = 5, 3
     model = RNNLM(V, h)
     P = random_params(V, h, V)
-    with pytest.raises(ValueError, match=r"params must have exactly the keys .*missing \['b_o'\]"):
+    with pytest.raises(
+        ValueError, match=r"params must have exactly the keys .*missing \['b_o'\]"
+    ):
         load_numpy_params(model, {k: v for k, v in P.items() if k != "b_o"})
     with pytest.raises(ValueError, match=r"unexpected \['W_hq'\]"):
         load_numpy_params(model, {**P, "W_hq": P["W_ho"]})
-    with pytest.raises(ValueError, match=r"params\['W_hh'\] must have shape \(h=3, h=3\); got \(4, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"params\['W_hh'\] must have shape \(h=3, h=3\); got \(4, 4\)"
+    ):
         load_numpy_params(model, {**P, "W_hh": np.zeros((4, 4))})
-    with pytest.raises(ValueError, match=r"params\['W_xh'\] must have shape \(h=3, d=5\); got \(5, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"params\['W_xh'\] must have shape \(h=3, d=5\); got \(5, 3\)"
+    ):
         load_numpy_params(model, {**P, "W_xh": P["W_xh"].T})
-    with pytest.raises(TypeError, match=r"params\['b_h'\] must be a floating-point array; got dtype int64"):
+    with pytest.raises(
+        TypeError,
+        match=r"params\['b_h'\] must be a floating-point array; got dtype int64",
+    ):
         load_numpy_params(model, {**P, "b_h": np.zeros(h, dtype=np.int64)})
-    with pytest.raises(TypeError, match=r"params must be a dict of numpy arrays; got list"):
+    with pytest.raises(
+        TypeError, match=r"params must be a dict of numpy arrays; got list"
+    ):
         load_numpy_params(model, [P])
     with pytest.raises(TypeError, match=r"model must be an rnnkit RNNLM; got RNN"):
         numpy_params(nn.RNN(3, 3))

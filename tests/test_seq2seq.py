@@ -27,15 +27,21 @@ def test_sequence_mask_by_hand():
     m = sequence_mask(torch.tensor([3, 1, 0]), 4)
     assert m.dtype == torch.bool and m.shape == (4, 3)
     assert m.T.int().tolist() == [[1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 0]]
-    with pytest.raises(ValueError, match=r"lengths must lie in \[0, T=2\]; got min 0, max 3"):
+    with pytest.raises(
+        ValueError, match=r"lengths must lie in \[0, T=2\]; got min 0, max 3"
+    ):
         sequence_mask(torch.tensor([3, 0]), 2)
     with pytest.raises(TypeError, match="lengths must hold integer ids"):
         sequence_mask(torch.tensor([1.0]), 2)
 
 
 def test_masked_cross_entropy_uniform_logits_is_log_V():
-    logits = torch.zeros(3, 2, 5)  # every class equally likely → -log(1/5) per valid position
-    loss = masked_cross_entropy(logits, torch.zeros(3, 2, dtype=torch.long), torch.ones(3, 2))
+    logits = torch.zeros(
+        3, 2, 5
+    )  # every class equally likely → -log(1/5) per valid position
+    loss = masked_cross_entropy(
+        logits, torch.zeros(3, 2, dtype=torch.long), torch.ones(3, 2)
+    )
     assert abs(loss.item() - math.log(5)) < TOL
 
 
@@ -51,30 +57,48 @@ def test_masked_cross_entropy_equals_ignore_index_and_unpadded_losses():
     ref = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=pad)
     assert abs(ours.item() - ref.item()) < TOL
     # the same number from each sequence on its own, unpadded, summed and divided by the token count
-    total = sum(F.cross_entropy(logits[:L, b], targets[:L, b], reduction="sum") for b, L in enumerate(lengths.tolist()))
+    total = sum(
+        F.cross_entropy(logits[:L, b], targets[:L, b], reduction="sum")
+        for b, L in enumerate(lengths.tolist())
+    )
     assert abs(ours.item() - total.item() / lengths.sum().item()) < TOL
     # and padding positions really are ignored: change their logits, the loss stays
     logits2 = logits.clone()
     logits2[~mask] = 100.0
     assert abs(masked_cross_entropy(logits2, targets, mask).item() - ours.item()) < TOL
     # without the mask the loss is a different number
-    assert abs(masked_cross_entropy(logits, targets, torch.ones(T, B)).item() - ours.item()) > 0.01
+    assert (
+        abs(
+            masked_cross_entropy(logits, targets, torch.ones(T, B)).item() - ours.item()
+        )
+        > 0.01
+    )
 
 
 def test_masked_cross_entropy_errors():
     with pytest.raises(ValueError, match="mask selects no position"):
-        masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long), torch.zeros(2, 1))
-    with pytest.raises(ValueError, match=r"targets must have shape \(T=2, B=1\); got \(1, 2\)"):
-        masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(1, 2, dtype=torch.long), torch.ones(2, 1))
+        masked_cross_entropy(
+            torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long), torch.zeros(2, 1)
+        )
+    with pytest.raises(
+        ValueError, match=r"targets must have shape \(T=2, B=1\); got \(1, 2\)"
+    ):
+        masked_cross_entropy(
+            torch.zeros(2, 1, 3), torch.zeros(1, 2, dtype=torch.long), torch.ones(2, 1)
+        )
     with pytest.raises(ValueError, match=r"logits must have shape \(T, B, V\)"):
-        masked_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 1, dtype=torch.long), torch.ones(2, 1))
+        masked_cross_entropy(
+            torch.zeros(2, 3), torch.zeros(2, 1, dtype=torch.long), torch.ones(2, 1)
+        )
 
 
 def test_padding_does_not_change_the_encoders_final_state():
     enc = small_model().encoder
     seq = torch.tensor([4, 5, 6])
     _, c_alone = enc(seq[:, None], torch.tensor([3]))
-    padded = torch.tensor([[4, 7], [5, 8], [6, 9], [0, 10], [0, 11]])  # col 0 = seq + two pads
+    padded = torch.tensor(
+        [[4, 7], [5, 8], [6, 9], [0, 10], [0, 11]]
+    )  # col 0 = seq + two pads
     H, c = enc(padded, torch.tensor([3, 5]))
     assert torch.allclose(c[0], c_alone[0], atol=TOL)
     assert torch.equal(H[3:, 0], torch.zeros(2, 6))  # no outputs at padded steps
@@ -85,7 +109,9 @@ def test_padding_does_not_change_the_encoders_final_state():
 
 def _record_decoder_inputs(model):
     seen = []
-    hook = model.decoder.embedding.register_forward_hook(lambda m, args, out: seen.append(args[0].clone()))
+    hook = model.decoder.embedding.register_forward_hook(
+        lambda m, args, out: seen.append(args[0].clone())
+    )
     return seen, hook
 
 
@@ -104,13 +130,18 @@ def test_teacher_forcing_ratio_one_feeds_the_ground_truth():
     hook.remove()
     fed = torch.cat([s.reshape(-1, 2) for s in seen2])
     assert torch.equal(fed[0], tgt_in[0])  # <bos>
-    assert torch.equal(fed[1:], logits_free[:-1].argmax(-1))  # its own previous predictions
+    assert torch.equal(
+        fed[1:], logits_free[:-1].argmax(-1)
+    )  # its own previous predictions
     assert not torch.equal(fed, tgt_in)
 
 
 def test_teacher_forcing_ratio_half_mixes_and_is_seeded():
     model = small_model()
-    src, src_len = torch.randint(1, 12, (4, 64), generator=torch.Generator().manual_seed(1)), torch.full((64,), 4)
+    src, src_len = (
+        torch.randint(1, 12, (4, 64), generator=torch.Generator().manual_seed(1)),
+        torch.full((64,), 4),
+    )
     tgt_in = torch.randint(4, 9, (6, 64), generator=torch.Generator().manual_seed(2))
 
     def fed(seed):
@@ -121,9 +152,13 @@ def test_teacher_forcing_ratio_half_mixes_and_is_seeded():
 
     a = fed(0)
     truth = (a[1:] == tgt_in[1:]).float().mean().item()
-    assert 0.4 < truth < 0.8  # half by coin plus the chance a prediction happens to be right
+    assert (
+        0.4 < truth < 0.8
+    )  # half by coin plus the chance a prediction happens to be right
     assert torch.equal(a, fed(0)) and not torch.equal(a, fed(1))
-    with pytest.raises(ValueError, match=r"teacher_forcing_ratio must lie in \[0, 1\]; got 1.5"):
+    with pytest.raises(
+        ValueError, match=r"teacher_forcing_ratio must lie in \[0, 1\]; got 1.5"
+    ):
         model(src, src_len, tgt_in, teacher_forcing_ratio=1.5)
 
 
@@ -138,10 +173,19 @@ def test_greedy_decode_pads_after_eos():
 
 
 def test_exact_match_accuracy_by_hand():
-    target = torch.tensor([[5, 5, 5], [6, 6, 3], [3, 3, 0]])  # third sequence is shorter
-    pred = torch.tensor([[5, 5, 5], [6, 7, 3], [3, 3, 9], [0, 0, 9]])  # 1 right, 2 wrong token, 3 right then junk
+    target = torch.tensor(
+        [[5, 5, 5], [6, 6, 3], [3, 3, 0]]
+    )  # third sequence is shorter
+    pred = torch.tensor(
+        [[5, 5, 5], [6, 7, 3], [3, 3, 9], [0, 0, 9]]
+    )  # 1 right, 2 wrong token, 3 right then junk
     assert exact_match_accuracy(pred, target, eos_id=3) == pytest.approx(2 / 3)
-    assert exact_match_accuracy(torch.tensor([[5], [6]]), torch.tensor([[5], [6]]), eos_id=3) == 0.0  # no <eos>
+    assert (
+        exact_match_accuracy(
+            torch.tensor([[5], [6]]), torch.tensor([[5], [6]]), eos_id=3
+        )
+        == 0.0
+    )  # no <eos>
     with pytest.raises(ValueError, match=r"target must have shape \(T, B=3\)"):
         exact_match_accuracy(pred, target[:, :2])
 
@@ -162,7 +206,9 @@ def test_training_lowers_the_loss_and_returns_its_history():
     model = Seq2Seq(len(sv), len(tv), embed_size=8, hidden_size=32, seed=0)
     hist = train_seq2seq(model, data, steps=60, batch_size=32, lr=1e-2, seed=0)
     assert len(hist["loss"]) == 60 and hist["step"][-1] == 60
-    assert hist["loss"][0] > 2.0 and sum(hist["loss"][-10:]) / 10 < 0.7 * hist["loss"][0]
+    assert (
+        hist["loss"][0] > 2.0 and sum(hist["loss"][-10:]) / 10 < 0.7 * hist["loss"][0]
+    )
     assert 0.0 <= greedy_accuracy(model, data) <= 1.0
     with pytest.raises(ValueError, match=r"missing \['tgt_out'\]"):
         train_seq2seq(model, {k: v for k, v in data.items() if k != "tgt_out"}, steps=1)

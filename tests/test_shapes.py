@@ -41,11 +41,34 @@ def test_check_ndim_shape_passes_and_returns_the_same_array():
 @pytest.mark.parametrize(
     "arr,expected,dims,hint,match",
     [
-        (np.zeros((5, 3)), (None, None, 3), ("T", "B", "d"), None, r"^x must have shape \(T, B, d=3\); got \(5, 3\)$"),
-        (np.zeros((5, 2, 4)), (None, None, 3), ("T", "B", "d"), None, r"^x must have shape \(T, B, d=3\); got \(5, 2, 4\)$"),
-        (np.zeros(3), (None, None), None, None, r"^x must have shape \(\*, \*\); got \(3,\)$"),
-        (np.zeros((5, 3)), (None, None, 3), ("T", "B", "d"), "add a batch axis: x[:, None, :]",
-         r"got \(5, 3\); add a batch axis: x\[:, None, :\]$"),
+        (
+            np.zeros((5, 3)),
+            (None, None, 3),
+            ("T", "B", "d"),
+            None,
+            r"^x must have shape \(T, B, d=3\); got \(5, 3\)$",
+        ),
+        (
+            np.zeros((5, 2, 4)),
+            (None, None, 3),
+            ("T", "B", "d"),
+            None,
+            r"^x must have shape \(T, B, d=3\); got \(5, 2, 4\)$",
+        ),
+        (
+            np.zeros(3),
+            (None, None),
+            None,
+            None,
+            r"^x must have shape \(\*, \*\); got \(3,\)$",
+        ),
+        (
+            np.zeros((5, 3)),
+            (None, None, 3),
+            ("T", "B", "d"),
+            "add a batch axis: x[:, None, :]",
+            r"got \(5, 3\); add a batch axis: x\[:, None, :\]$",
+        ),
     ],
 )
 def test_check_ndim_shape_messages(arr, expected, dims, hint, match):
@@ -65,13 +88,23 @@ def test_dtype_checks():
     assert check_float_array("x", f32) is f32
     assert check_int_array("ids", i32) is i32
     assert check_array("x", f32) is f32
-    with pytest.raises(TypeError, match=r"x must be a floating-point array \(float32 or float64\); got dtype int32"):
+    with pytest.raises(
+        TypeError,
+        match=r"x must be a floating-point array \(float32 or float64\); got dtype int32",
+    ):
         check_float_array("x", i32)
-    with pytest.raises(TypeError, match=r"x must be a floating-point array.*got dtype bool"):
+    with pytest.raises(
+        TypeError, match=r"x must be a floating-point array.*got dtype bool"
+    ):
         check_float_array("x", np.zeros(2, bool))
-    with pytest.raises(TypeError, match=r"ids must be an integer array \(token ids\); got dtype float32"):
+    with pytest.raises(
+        TypeError,
+        match=r"ids must be an integer array \(token ids\); got dtype float32",
+    ):
         check_int_array("ids", f32)
-    with pytest.raises(TypeError, match=r"ids must be an integer array.*got dtype bool"):
+    with pytest.raises(
+        TypeError, match=r"ids must be an integer array.*got dtype bool"
+    ):
         check_int_array("ids", np.zeros(2, bool))
     with pytest.raises(TypeError, match=r"ids must be a numpy array; got tuple"):
         check_int_array("ids", (1, 2))
@@ -80,7 +113,10 @@ def test_dtype_checks():
 def test_check_finite():
     ok = np.ones(3)
     assert check_finite("g", ok) is ok
-    with pytest.raises(ValueError, match=r"g must be finite; found 2 non-finite value\(s\), the first at index \(0, 1\): nan"):
+    with pytest.raises(
+        ValueError,
+        match=r"g must be finite; found 2 non-finite value\(s\), the first at index \(0, 1\): nan",
+    ):
         check_finite("g", np.array([[1.0, np.nan], [np.inf, 0.0]]))
     with pytest.raises(ValueError, match=r"first at index \(1,\): -inf"):
         check_finite("g", np.array([0.0, -np.inf]))
@@ -91,9 +127,16 @@ def test_check_positive_int():
     out = check_positive_int("n", np.int64(4))
     assert out == 4 and type(out) is int
     for bad in (0, -2):
-        with pytest.raises(ValueError, match=rf"n must be a positive int \(>= 1\); got {bad}"):
+        with pytest.raises(
+            ValueError, match=rf"n must be a positive int \(>= 1\); got {bad}"
+        ):
             check_positive_int("n", bad)
-    for bad, tname in ((True, "bool"), (3.0, "float"), ("3", "str"), (None, "NoneType")):
+    for bad, tname in (
+        (True, "bool"),
+        (3.0, "float"),
+        ("3", "str"),
+        (None, "NoneType"),
+    ):
         with pytest.raises(TypeError, match=rf"n must be a positive int; got {tname}"):
             check_positive_int("n", bad)
 
@@ -106,11 +149,15 @@ def test_check_positive_float():
         with pytest.raises(ValueError, match=r"lr must be a finite number > 0"):
             check_positive_float("lr", bad)
     for bad, tname in ((True, "bool"), ("1", "str")):
-        with pytest.raises(TypeError, match=rf"lr must be a positive number; got {tname}"):
+        with pytest.raises(
+            TypeError, match=rf"lr must be a positive number; got {tname}"
+        ):
             check_positive_float("lr", bad)
 
 
 def test_check_choice():
     assert check_choice("activation", "relu", ("tanh", "relu")) == "relu"
-    with pytest.raises(ValueError, match=r"activation must be one of 'tanh', 'relu'; got 'gelu'"):
+    with pytest.raises(
+        ValueError, match=r"activation must be one of 'tanh', 'relu'; got 'gelu'"
+    ):
         check_choice("activation", "gelu", ["tanh", "relu"])

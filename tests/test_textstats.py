@@ -16,7 +16,9 @@ def test_zipf_slope_recovers_a_power_law():
     r = np.arange(1, 2001)
     freqs = np.floor(1e6 * r**-1.0)  # exact 1/r law, rounded to counts
     assert zipf_slope(freqs) == pytest.approx(-1.0, abs=0.01)
-    assert zipf_slope(np.floor(1e6 * r**-0.5), ranks=(10, 1000)) == pytest.approx(-0.5, abs=0.01)
+    assert zipf_slope(np.floor(1e6 * r**-0.5), ranks=(10, 1000)) == pytest.approx(
+        -0.5, abs=0.01
+    )
 
 
 def test_errors():

@@ -13,7 +13,15 @@ def test_char_tokens_round_trip():
 
 def test_word_tokens():
     assert tokenize("O'er the hills, 'tis 12 miles!", "word") == [
-        "o'er", "the", "hills", ",", "'", "tis", "12", "miles", "!"
+        "o'er",
+        "the",
+        "hills",
+        ",",
+        "'",
+        "tis",
+        "12",
+        "miles",
+        "!",
     ]
     assert tokenize("", "word") == []
 

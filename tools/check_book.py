@@ -32,9 +32,16 @@ from pathlib import Path
 import websocket  # websocket-client, installed with Jupyter
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--allow-file-access-from-files", "--window-size=1280,900",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",
+    "--window-size=1280,900",
 ]
 
 
@@ -76,7 +83,9 @@ class Page:
         raise TimeoutError(f"no {event} within {timeout}s")
 
     def evaluate(self, expr: str):
-        return self.call("Runtime.evaluate", expression=expr, returnByValue=True)["result"].get("value")
+        return self.call("Runtime.evaluate", expression=expr, returnByValue=True)[
+            "result"
+        ].get("value")
 
 
 def check_page(page: Page, path: Path, shots: Path | None, root: Path) -> list[str]:
@@ -86,14 +95,22 @@ def check_page(page: Page, path: Path, shots: Path | None, root: Path) -> list[s
     page.wait_for("Page.loadEventFired")
     # give MathJax time to typeset
     for _ in range(50):
-        if page.evaluate("!(window.MathJax && MathJax.startup && MathJax.startup.promise) || "
-                         "document.querySelectorAll('mjx-container').length > 0 || "
-                         "document.querySelectorAll('.math').length === 0"):
+        if page.evaluate(
+            "!(window.MathJax && MathJax.startup && MathJax.startup.promise) || "
+            "document.querySelectorAll('mjx-container').length > 0 || "
+            "document.querySelectorAll('.math').length === 0"
+        ):
             break
         time.sleep(0.1)
     time.sleep(0.3)
-    urls = [e["params"]["request"]["url"] for e in page.events if e.get("method") == "Network.requestWillBeSent"]
-    external = sorted({u for u in urls if not u.startswith(("file:", "data:", "blob:", "about:"))})
+    urls = [
+        e["params"]["request"]["url"]
+        for e in page.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    external = sorted(
+        {u for u in urls if not u.startswith(("file:", "data:", "blob:", "about:"))}
+    )
     rel = path.relative_to(root)
     if external:
         problems.append(f"{rel}: requests leave the machine: {external}")
@@ -101,15 +118,24 @@ def check_page(page: Page, path: Path, shots: Path | None, root: Path) -> list[s
     n_typeset = page.evaluate("document.querySelectorAll('mjx-container').length")
     if n_math and not n_typeset:
         problems.append(f"{rel}: {n_math} maths elements but none typeset by MathJax")
-    broken = page.evaluate("Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    broken = page.evaluate(
+        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
     if broken:
         problems.append(f"{rel}: images failed to load: {broken}")
     n_img = page.evaluate("document.images.length")
-    print(f"{str(rel):70s} requests={len(urls):3d} external={len(external)} maths={n_math}/{n_typeset} images={n_img}")
+    print(
+        f"{str(rel):70s} requests={len(urls):3d} external={len(external)} maths={n_math}/{n_typeset} images={n_img}"
+    )
     if shots is not None:
         height = page.evaluate("document.documentElement.scrollHeight") or 900
-        page.call("Emulation.setDeviceMetricsOverride", width=1280, height=min(int(height), 16000),
-                  deviceScaleFactor=1, mobile=False)
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=min(int(height), 16000),
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         png = page.call("Page.captureScreenshot", format="png")["data"]
         out = shots / (str(rel).replace("/", "__").removesuffix(".html") + ".png")
         out.write_bytes(base64.b64decode(png))
@@ -121,28 +147,46 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--html", default="_build/html", type=Path)
     ap.add_argument("--screenshots", type=Path, default=None)
-    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    ap.add_argument(
+        "--chromium", default=shutil.which("chromium") or "/usr/bin/chromium"
+    )
     args = ap.parse_args(argv)
     root = args.html.resolve()
-    pages = sorted(p for p in root.rglob("*.html") if "_static" not in p.parts and p.name not in {"genindex.html", "search.html"})
+    pages = sorted(
+        p
+        for p in root.rglob("*.html")
+        if "_static" not in p.parts and p.name not in {"genindex.html", "search.html"}
+    )
     if not pages:
         print(f"no HTML pages under {root}; run `make book` first", file=sys.stderr)
         return 2
     if not Path(args.chromium).exists():
-        print(f"chromium not found at {args.chromium}; apt-get install --no-install-recommends chromium", file=sys.stderr)
+        print(
+            f"chromium not found at {args.chromium}; apt-get install --no-install-recommends chromium",
+            file=sys.stderr,
+        )
         return 2
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.Popen(
-            [args.chromium, *CHROMIUM_FLAGS, f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                args.chromium,
+                *CHROMIUM_FLAGS,
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             for _ in range(100):
                 try:
-                    tabs = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json"))  # local DevTools only
+                    tabs = json.load(
+                        urllib.request.urlopen(f"http://127.0.0.1:{port}/json")
+                    )  # local DevTools only
                     break
                 except OSError:
                     time.sleep(0.1)
@@ -152,14 +196,20 @@ def main(argv: list[str] | None = None) -> int:
             page = Page(tab["webSocketDebuggerUrl"])
             page.call("Network.enable")
             page.call("Page.enable")
-            problems = [p for path in pages for p in check_page(page, path, args.screenshots, root)]
+            problems = [
+                p
+                for path in pages
+                for p in check_page(page, path, args.screenshots, root)
+            ]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
     if problems:
         print("\nPROBLEMS:\n  " + "\n  ".join(problems))
         return 1
-    print(f"\n{len(pages)} pages: no request left the machine, maths typeset, images loaded")
+    print(
+        f"\n{len(pages)} pages: no request left the machine, maths typeset, images loaded"
+    )
     return 0
 
 

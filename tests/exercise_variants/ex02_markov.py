@@ -11,7 +11,7 @@ hidden test passes.
 """
 
 SOLUTION_REPLACEMENTS: dict[str, str] = {
-    "perplexity": '''def perplexity(counts: dict, ids, k: int, V: int, alpha: float = 1.0) -> float:
+    "perplexity": """def perplexity(counts: dict, ids, k: int, V: int, alpha: float = 1.0) -> float:
     "exp(-mean_t log P(x_t | k ids before it)) over all len(ids) positions, with start padding."
     history = [V] * k
     total = 0.0
@@ -20,7 +20,7 @@ SOLUTION_REPLACEMENTS: dict[str, str] = {
         total += math.log(ngram_prob(counts, context, int(token), V, alpha))
         history.append(int(token))
     return math.exp(-total / len(ids))
-''',
+""",
 }
 
 EXPECTED_FAILING: list[str] = ["test_perplexity_hidden"]

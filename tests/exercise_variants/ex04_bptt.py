@@ -23,4 +23,7 @@ SOLUTION_REPLACEMENTS: dict[str, str] = {
 ''',
 }
 
-EXPECTED_FAILING: list[str] = ["test_rnn_cell_backward_hidden", "test_rnn_backward_hidden"]
+EXPECTED_FAILING: list[str] = [
+    "test_rnn_cell_backward_hidden",
+    "test_rnn_backward_hidden",
+]

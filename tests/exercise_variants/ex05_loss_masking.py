@@ -22,4 +22,7 @@ SOLUTION_REPLACEMENTS: dict[str, str] = {
 ''',
 }
 
-EXPECTED_FAILING: list[str] = ["test_masked_cross_entropy_hidden", "test_masked_cross_entropy_unpadded_hidden"]
+EXPECTED_FAILING: list[str] = [
+    "test_masked_cross_entropy_hidden",
+    "test_masked_cross_entropy_unpadded_hidden",
+]
