@@ -36,7 +36,11 @@ check-book:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
 	$(BIN)/python tools/check_book.py --html _build/html --screenshots _build/shots
 
+# ruff first (style and lint of the package, tests, benchmarks and the chapters' code
+# cells, configured in pyproject.toml), then every test.
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
 
 lab: release

@@ -40,6 +40,8 @@ __all__ = [
     "check_positive_int",
     "check_positive_float",
     "check_choice",
+    "check_tensor",
+    "check_seed",
 ]
 
 
@@ -198,3 +200,43 @@ def check_choice(name: str, value: object, choices: Iterable[object]) -> object:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
     return value
+
+
+def check_tensor(
+    name: str,
+    x: object,
+    expected: Sequence[int | None],
+    dims: Sequence[str] | None = None,
+    *,
+    integer: bool = False,
+):
+    """The torch twin of :func:`check_ndim_shape`: a ``torch.Tensor`` of that shape.
+
+    With ``integer=True`` the tensor must hold integer ids (not floats, not
+    bools). Returns ``x`` unchanged.
+    """
+    import torch  # lazily: the numpy half of the package does not need torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
+    expected = tuple(expected)
+    ok = x.dim() == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, x.shape)
+    )
+    if not ok:
+        raise ValueError(
+            f"{name} must have shape {describe_shape(expected, dims)}; "
+            f"got {tuple(x.shape)}"
+        )
+    if integer and (x.dtype.is_floating_point or x.dtype == torch.bool):
+        raise TypeError(f"{name} must hold integer ids; got dtype {x.dtype}")
+    return x
+
+
+def check_seed(name: str, seed: object) -> int:
+    """Return ``seed`` as an ``int`` if it is a non-negative integer (``bool`` refused)."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise TypeError(f"{name} must be an int; got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be >= 0; got {seed}")
+    return int(seed)
