@@ -1,4 +1,4 @@
-"""Checks for arrays and scalars at a public boundary, with errors that say what was expected.
+"""Checks of arrays and scalars at a public boundary; errors say what is expected.
 
 Every public function in ``rnnkit`` validates its inputs before numpy sees them,
 so a mistake reads ``x must have shape (T, B, d=3); got (5, 3)`` instead of a
@@ -62,7 +62,8 @@ def describe_shape(
     """
     if dims is not None and len(dims) != len(expected):
         raise ValueError(
-            f"dims {tuple(dims)} must name each of the {len(expected)} axes of {tuple(expected)}"
+            f"dims {tuple(dims)} must name each of the {len(expected)} axes "
+            f"of {tuple(expected)}"
         )
     parts = []
     for i, size in enumerate(expected):
@@ -76,10 +77,11 @@ def describe_shape(
 
 
 def check_array(name: str, arr: object) -> np.ndarray:
-    """Return ``arr`` if it is a numpy array; else raise ``TypeError`` naming ``name``."""
+    """Return ``arr`` if it is a numpy array; else raise ``TypeError`` naming it."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(
-            f"{name} must be a numpy array; got {type(arr).__name__} (wrap it with np.asarray)"
+            f"{name} must be a numpy array; got {type(arr).__name__} "
+            "(wrap it with np.asarray)"
         )
     return arr
 
@@ -93,14 +95,15 @@ def check_float_array(name: str, arr: object) -> np.ndarray:
     check_array(name, arr)
     if not np.issubdtype(arr.dtype, np.floating):
         raise TypeError(
-            f"{name} must be a floating-point array (float32 or float64); got dtype {arr.dtype} "
+            f"{name} must be a floating-point array (float32 or float64); "
+            f"got dtype {arr.dtype} "
             f"(convert with {name}.astype(np.float64) if that is really what you mean)"
         )
     return arr
 
 
 def check_int_array(name: str, arr: object) -> np.ndarray:
-    """Return ``arr`` if it is an integer numpy array (e.g. token ids); else raise ``TypeError``.
+    """Return ``arr`` if it is an integer numpy array (token ids); else ``TypeError``.
 
     ``bool`` arrays are not integers here.
     """
@@ -145,7 +148,10 @@ def check_ndim_shape(
         e is None or e == s for e, s in zip(expected, arr.shape)
     )
     if not ok:
-        msg = f"{name} must have shape {describe_shape(expected, dims)}; got {tuple(arr.shape)}"
+        msg = (
+            f"{name} must have shape {describe_shape(expected, dims)}; "
+            f"got {tuple(arr.shape)}"
+        )
         if hint:
             msg += f"; {hint}"
         raise ValueError(msg)
@@ -153,7 +159,7 @@ def check_ndim_shape(
 
 
 def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
-    """Raise ``ValueError`` if ``arr`` holds NaN or ±inf, saying how many and where the first is."""
+    """Raise ``ValueError`` if ``arr`` holds NaN or ±inf: how many, and where first."""
     check_array(name, arr)
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -194,7 +200,7 @@ def check_positive_float(name: str, v: object) -> float:
 
 
 def check_choice(name: str, value: object, choices: Iterable[object]) -> object:
-    """Return ``value`` if it is one of ``choices``; else raise ``ValueError`` listing them."""
+    """Return ``value`` if it is one of ``choices``; else a ValueError listing them."""
     choices = tuple(choices)
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)
@@ -234,7 +240,7 @@ def check_tensor(
 
 
 def check_seed(name: str, seed: object) -> int:
-    """Return ``seed`` as an ``int`` if it is a non-negative integer (``bool`` refused)."""
+    """Return ``seed`` as an ``int`` if it is an integer >= 0 (``bool`` refused)."""
     if isinstance(seed, bool) or not isinstance(seed, Integral):
         raise TypeError(f"{name} must be an int; got {type(seed).__name__} {seed!r}")
     if seed < 0:
