@@ -45,7 +45,7 @@ import torch.nn.functional as F
 
 from rnnkit.d2l_split import d2l_char_corpus, d2l_train_ids, d2l_windows
 from rnnkit.lm_train import char_lm_preset, sample, train_lm
-from rnnkit.rnn_torch import RNNLM, param_count
+from rnnkit.rnn_torch import RNNLM, count_parameters
 
 NUM_STEPS, NUM_VALID = 32, 16000
 
@@ -185,7 +185,7 @@ def run_rnnkit(
     )
     return {
         "model": desc,
-        "params": param_count(model),
+        "params": count_parameters(model),
         "steps": hist["step"][-1],
         "tokens": hist["tokens"][-1],
         "seconds": hist["elapsed_s"][-1],
@@ -218,7 +218,7 @@ def run_fixed_preset(
     )
     return {
         "model": f"rnnkit preset {preset!r}: fixed {p['train']['steps']} steps",
-        "params": param_count(model),
+        "params": count_parameters(model),
         "steps": hist["step"][-1],
         "tokens": hist["tokens"][-1],
         "seconds": hist["elapsed_s"][-1],

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .shapes import check_choice, check_positive_int
+from .shapes import check_choice, check_positive_int, describe_shape
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,7 +40,7 @@ __all__ = [
     "RNNScratch",
     "RNNLM",
     "as_id_tensor",
-    "param_count",
+    "count_parameters",
     "numpy_params",
     "load_numpy_params",
 ]
@@ -391,113 +391,155 @@ class RNNLM(nn.Module):
 
 
 # -- parameters ---------------------------------------------------------------
-def param_count(model: nn.Module) -> int:
-    """Number of scalar parameters, ``sum(p.numel())``.
+def count_parameters(model: nn.Module) -> int:
+    """Number of scalar parameters of a torch model, ``sum(p.numel())``.
 
     For a one-hot :class:`RNNLM` (``d = V``) with ``cell="scratch"`` this is
-    ``h*d + h*h + h + V*h + V = h*(d + h + V + 1) + V``; ``cell="torch"`` adds
-    the ``h`` entries of ``nn.RNN``'s second bias ``bias_hh``.
+    ``h*d + h*h + h + V*h + V = h*(d + h + V + 1) + V``, the formula
+    :func:`rnnkit.rnn_numpy.param_count`; ``cell="torch"`` adds the ``h``
+    entries of ``nn.RNN``'s second bias ``bias_hh``.
+
+    Implements chapter 3, equation ``rnn-param-count``.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters())
 
 
-def _recurrent_tensors(model: RNNLM) -> dict[str, torch.Tensor]:
-    """The model's parameters under the numpy names (views, no copies)."""
-    if model.cell == "scratch":
-        r = model.rnn
-        return {"W_xh": r.W_xh, "W_hh": r.W_hh, "b_h": r.b_h}
-    r = model.rnn
-    return {"W_xh": r.weight_ih_l0, "W_hh": r.weight_hh_l0, "b_h": r.bias_ih_l0}
+_RNN_KINDS = "an rnnkit RNNLM, an RNNScratch or a single-layer nn.RNN"
 
 
-def _expected_shapes(model: RNNLM) -> dict[str, tuple[tuple[int, ...], str]]:
-    V, h, d = model.vocab_size, model.hidden_size, model.input_size
-    shapes = {
-        "W_xh": ((h, d), f"(h={h}, d={d})"),
-        "W_hh": ((h, h), f"(h={h}, h={h})"),
-        "b_h": ((h,), f"(h={h},)"),
-        "W_ho": ((V, h), f"(V={V}, h={h})"),
-        "b_o": ((V,), f"(V={V},)"),
-    }
-    if model.embedding is not None:
-        shapes["embedding"] = ((V, model.embed_dim), f"(V={V}, e={model.embed_dim})")
-    return shapes
+def _check_nn_rnn(rnn: nn.RNN) -> None:
+    """Only the vanilla RNN of the book: one layer, one direction, biases, no proj."""
+    if rnn.num_layers != 1 or rnn.bidirectional or rnn.proj_size or not rnn.bias:
+        raise ValueError(
+            "model must be a single-layer, unidirectional nn.RNN with biases (the "
+            f"equations' W_xh, W_hh, b_h); got num_layers={rnn.num_layers}, "
+            f"bidirectional={rnn.bidirectional}, bias={rnn.bias}"
+        )
 
 
-def numpy_params(model: RNNLM) -> dict[str, np.ndarray]:
-    """Copy the weights out as the numpy model's dict (float64 arrays).
+def _weight_tensors(
+    model: nn.Module, out: nn.Linear | None
+) -> dict[str, list[torch.Tensor]]:
+    """The parameters under the equations' names (views, no copies).
 
-    Keys: ``W_xh`` (h, d), ``W_hh`` (h, h), ``b_h`` (h,), ``W_ho`` (V, h),
-    ``b_o`` (V,), plus ``embedding`` (V, e) when the model has one. For
-    ``cell="torch"``, ``b_h = bias_ih + bias_hh`` (only the sum enters the
-    recurrence).
+    Each name maps to the tensors whose *sum* it is: ``b_h`` of an ``nn.RNN``
+    is ``bias_ih + bias_hh``; everything else is one tensor.
     """
-    if not isinstance(model, RNNLM):
-        raise TypeError(f"model must be an rnnkit RNNLM; got {type(model).__name__}")
-    with torch.no_grad():
-        out = {
-            k: v.detach().cpu().double().numpy().copy()
-            for k, v in _recurrent_tensors(model).items()
-        }
-        if model.cell == "torch":
-            out["b_h"] = (
-                out["b_h"] + model.rnn.bias_hh_l0.detach().cpu().double().numpy()
+    if isinstance(model, RNNLM):
+        if out is not None:
+            raise ValueError(
+                "an RNNLM has its own output layer (model.out); pass out=None"
             )
-        out["W_ho"] = model.out.weight.detach().cpu().double().numpy().copy()
-        out["b_o"] = model.out.bias.detach().cpu().double().numpy().copy()
+        found = _weight_tensors(model.rnn, model.out)
         if model.embedding is not None:
-            out["embedding"] = (
-                model.embedding.weight.detach().cpu().double().numpy().copy()
+            found["embedding"] = [model.embedding.weight]
+        return found
+    if isinstance(model, RNNScratch):
+        found = {"W_xh": [model.W_xh], "W_hh": [model.W_hh], "b_h": [model.b_h]}
+    elif isinstance(model, nn.RNN):
+        _check_nn_rnn(model)
+        found = {
+            "W_xh": [model.weight_ih_l0],
+            "W_hh": [model.weight_hh_l0],
+            "b_h": [model.bias_ih_l0, model.bias_hh_l0],
+        }
+    else:
+        raise TypeError(f"model must be {_RNN_KINDS}; got {type(model).__name__}")
+    if out is not None:
+        if not isinstance(out, nn.Linear):
+            raise TypeError(
+                f"out must be an nn.Linear(h, V) or None; got {type(out).__name__}"
             )
-    return out
+        h = model.hidden_size
+        if out.in_features != h or out.bias is None:
+            raise ValueError(
+                f"out must be an nn.Linear(h={h}, V) with a bias, reading the hidden "
+                f"state; got in_features={out.in_features}, "
+                f"bias={out.bias is not None}"
+            )
+        found["W_ho"], found["b_o"] = [out.weight], [out.bias]
+    return found
 
 
-def load_numpy_params(model: RNNLM, params: Mapping[str, np.ndarray]) -> RNNLM:
-    """Copy a numpy parameter dict into ``model`` (in place; returns ``model``).
+#: each parameter's axes, for messages: ``W_xh must have shape (h=3, d=5)``
+_AXES: dict[str, tuple[str, ...]] = {
+    "W_xh": ("h", "d"),
+    "W_hh": ("h", "h"),
+    "b_h": ("h",),
+    "W_ho": ("V", "h"),
+    "b_o": ("V",),
+    "embedding": ("V", "e"),
+}
 
-    ``params`` must have exactly the keys :func:`numpy_params` returns, with
-    those shapes (the dict of ``rnnkit.rnn_numpy.init_params`` for a one-hot
-    model). For ``cell="torch"``, ``b_h`` goes into ``bias_ih`` and ``bias_hh``
-    is set to zero, so the two cells compute the same function.
+
+def numpy_params(
+    model: nn.Module, out: nn.Linear | None = None
+) -> dict[str, np.ndarray]:
+    """Copy the weights out under the equations' names, as float64 numpy arrays.
+
+    ``model`` is an :class:`RNNLM`, or the recurrent layer alone: an
+    :class:`RNNScratch` or a single-layer ``nn.RNN``, with optionally its output
+    layer ``out = nn.Linear(h, V)``. Keys: ``W_xh`` (h, d), ``W_hh`` (h, h),
+    ``b_h`` (h,), then ``W_ho`` (V, h) and ``b_o`` (V,) when there is an output
+    layer, and ``embedding`` (V, e) for an RNNLM that has one. For ``nn.RNN``
+    (and ``cell="torch"``), ``b_h = bias_ih + bias_hh``: only the sum enters the
+    recurrence. The arrays are copies: editing them leaves the model alone.
     """
-    if not isinstance(model, RNNLM):
-        raise TypeError(f"model must be an rnnkit RNNLM; got {type(model).__name__}")
+    tensors = _weight_tensors(model, out)
+    with torch.no_grad():
+        return {
+            k: sum(t.detach().cpu().double() for t in ts).numpy().copy()
+            for k, ts in tensors.items()
+        }
+
+
+def load_numpy_params(
+    model: nn.Module, params: Mapping[str, np.ndarray], out: nn.Linear | None = None
+) -> nn.Module:
+    """Copy numpy weights into ``model`` (and ``out``) in place; return ``model``.
+
+    The inverse of :func:`numpy_params`, for the same kinds of model: ``params``
+    must have exactly the keys that :func:`numpy_params` returns for this
+    ``model`` and ``out``, with those shapes (e.g. the dict of
+    ``rnnkit.rnn_numpy.init_params`` for a one-hot RNNLM, or its ``W_xh``,
+    ``W_hh``, ``b_h`` for a lone ``nn.RNN``). For ``nn.RNN``, ``b_h`` goes into
+    ``bias_ih`` and ``bias_hh`` is set to zero, so it computes the numpy model's
+    function exactly.
+    """
+    tensors = _weight_tensors(model, out)
     if not isinstance(params, Mapping):
         raise TypeError(
             f"params must be a dict of numpy arrays; got {type(params).__name__}"
         )
-    shapes = _expected_shapes(model)
-    missing = [k for k in shapes if k not in params]
-    extra = [k for k in params if k not in shapes]
+    missing = [k for k in tensors if k not in params]
+    extra = [k for k in params if k not in tensors]
     if missing or extra:
         raise ValueError(
-            f"params must have exactly the keys {sorted(shapes)}; "
+            f"params must have exactly the keys {sorted(tensors)}; "
             + (f"missing {missing}" if missing else "")
             + ("; " if missing and extra else "")
             + (f"unexpected {extra}" if extra else "")
         )
     arrays: dict[str, np.ndarray] = {}
-    for k, (shape, described) in shapes.items():
+    for k, ts in tensors.items():
         a = np.asarray(params[k])
         if not np.issubdtype(a.dtype, np.floating):
             raise TypeError(
                 f"params[{k!r}] must be a floating-point array; got dtype {a.dtype}"
             )
+        shape = tuple(ts[0].shape)
         if a.shape != shape:
             raise ValueError(
-                f"params[{k!r}] must have shape {described}; got {a.shape}"
+                f"params[{k!r}] must have shape {describe_shape(shape, _AXES[k])}; "
+                f"got {a.shape}"
             )
         arrays[k] = a
-    targets = _recurrent_tensors(model)
-    targets["W_ho"] = model.out.weight
-    targets["b_o"] = model.out.bias
-    if model.embedding is not None:
-        targets["embedding"] = model.embedding.weight
     with torch.no_grad():
-        for k, p in targets.items():
-            p.copy_(torch.from_numpy(arrays[k]).to(dtype=p.dtype, device=p.device))
-        if model.cell == "torch":
-            model.rnn.bias_hh_l0.zero_()
+        for k, ts in tensors.items():
+            first, *rest = ts
+            first.copy_(torch.as_tensor(arrays[k], dtype=first.dtype))
+            for t in rest:  # nn.RNN's bias_hh: the whole b_h is in bias_ih
+                t.zero_()
     return model

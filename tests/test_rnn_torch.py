@@ -26,7 +26,7 @@ from rnnkit.rnn_torch import (
     RNNScratch,
     load_numpy_params,
     numpy_params,
-    param_count,
+    count_parameters,
 )
 
 torch.set_num_threads(1)
@@ -363,17 +363,73 @@ def test_embedding_params_round_trip():
         np.testing.assert_array_equal(out[k], P[k])
 
 
-def test_param_count():
+def test_count_parameters():
     V, h = 28, 32
     # one-hot input, so d = V: W_xh h*d, W_hh h*h, b_h h, W_ho V*h, b_o V
-    assert param_count(RNNLM(V, h, cell="scratch")) == h * (V + h + V + 1) + V == 2876
+    assert (
+        count_parameters(RNNLM(V, h, cell="scratch")) == h * (V + h + V + 1) + V == 2876
+    )
     # nn.RNN keeps two biases, bias_ih and bias_hh, that only enter as their sum: h more
-    assert param_count(RNNLM(V, h, cell="torch")) == h * (V + h + V + 1) + V + h
+    assert count_parameters(RNNLM(V, h, cell="torch")) == h * (V + h + V + 1) + V + h
     # with an embedding (V, e): d = e, plus V*e embedding entries
     e = 10
-    assert param_count(RNNLM(V, h, embed_dim=e)) == h * (e + h + V + 1) + V + V * e
+    assert count_parameters(RNNLM(V, h, embed_dim=e)) == h * (e + h + V + 1) + V + V * e
     rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
-    assert param_count(RNNLM(V, h)) == rnn_numpy.param_count(V, h, V)
+    assert count_parameters(RNNLM(V, h)) == rnn_numpy.param_count(V, h, V)
+
+
+@pytest.mark.parametrize("layer", ["scratch", "nn.RNN"])
+def test_layer_and_linear_round_trip_and_match_numpy(layer):
+    """A lone recurrent layer (+ nn.Linear) takes and gives the numpy model's dict."""
+    d, h, V, T, B = 4, 5, 6, 7, 3
+    P = random_params(d, h, V, seed=7)
+    rnn = RNNScratch(d, h, dtype=F64) if layer == "scratch" else nn.RNN(d, h, dtype=F64)
+    out = nn.Linear(h, V, dtype=F64)
+    assert load_numpy_params(rnn, P, out) is rnn
+    got = numpy_params(rnn, out)
+    assert got.keys() == P.keys()
+    for k in P:
+        np.testing.assert_array_equal(got[k], P[k])
+    if layer == "nn.RNN":
+        assert torch.count_nonzero(rnn.bias_hh_l0) == 0
+    x = np.random.default_rng(0).normal(size=(T, B, d))
+    H = rnn(torch.from_numpy(x))[0]
+    np.testing.assert_allclose(
+        out(H).detach().numpy(),
+        numpy_rnn(x, np.zeros((B, h)), P["W_xh"], P["W_hh"], P["b_h"]) @ P["W_ho"].T
+        + P["b_o"],
+        atol=1e-12,
+        rtol=0,
+    )
+    # without out: the recurrent weights only
+    rec = {k: P[k] for k in ("W_xh", "W_hh", "b_h")}
+    assert numpy_params(load_numpy_params(rnn, rec)).keys() == rec.keys()
+
+
+def test_nn_rnn_export_folds_the_two_biases():
+    rnn = nn.RNN(3, 4, dtype=F64)  # default init: bias_hh nonzero
+    assert torch.count_nonzero(rnn.bias_hh_l0) > 0
+    np.testing.assert_array_equal(
+        numpy_params(rnn)["b_h"], (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach().numpy()
+    )
+
+
+def test_numpy_params_refuses_other_layers():
+    with pytest.raises(ValueError, match=r"single-layer, .*got num_layers=2"):
+        numpy_params(nn.RNN(3, 4, num_layers=2))
+    with pytest.raises(ValueError, match=r"bidirectional=True"):
+        numpy_params(nn.RNN(3, 4, bidirectional=True))
+    with pytest.raises(ValueError, match=r"bias=False"):
+        load_numpy_params(nn.RNN(3, 4, bias=False), {})
+    with pytest.raises(ValueError, match=r"out must be an nn.Linear\(h=4, V\)"):
+        numpy_params(RNNScratch(3, 4), nn.Linear(5, 2))
+    with pytest.raises(TypeError, match=r"out must be an nn.Linear\(h, V\) or None"):
+        numpy_params(RNNScratch(3, 4), nn.RNN(4, 2))
+    with pytest.raises(ValueError, match=r"RNNLM has its own output layer"):
+        numpy_params(RNNLM(5, 4), nn.Linear(4, 5))
+    with pytest.raises(ValueError, match=r"missing \['W_ho', 'b_o'\]"):
+        rec = {k: v for k, v in random_params(3, 4, 2).items() if k[-1] == "h"}
+        load_numpy_params(RNNScratch(3, 4), rec, nn.Linear(4, 2))
 
 
 # -- validation --------------------------------------------------------------------
@@ -470,7 +526,7 @@ def test_load_numpy_params_validation():
         TypeError, match=r"params must be a dict of numpy arrays; got list"
     ):
         load_numpy_params(model, [P])
-    with pytest.raises(TypeError, match=r"model must be an rnnkit RNNLM; got RNN"):
-        numpy_params(nn.RNN(3, 3))
+    with pytest.raises(TypeError, match=r"model must be an rnnkit RNNLM, .*; got GRU"):
+        numpy_params(nn.GRU(3, 3))
     with pytest.raises(TypeError, match=r"model must be a torch.nn.Module; got dict"):
-        param_count({})
+        count_parameters({})
