@@ -1,20 +1,21 @@
-"""Minibatches for language modelling: one long id sequence → ``(B, T)`` blocks.
+"""Minibatches for language modelling: one long id sequence → ``(T, B)`` blocks.
 
 A language model learns to predict token ``t+1`` from tokens ``..t``. So each
-minibatch is a pair ``(X, Y)`` of integer arrays of shape ``(B, T)`` —
-``B`` subsequences (batch) of ``T`` steps (``num_steps``) — where ``Y`` is ``X``
-shifted left by one position in the corpus.
+minibatch is a pair ``(X, Y)`` of integer arrays of shape ``(T, B)``,
+time-major like every sequence in ``rnnkit``: ``T`` steps (``num_steps``) of
+``B`` subsequences (``batch_size``), one per column, where ``Y`` is ``X``
+shifted by one position in the corpus (``Y[t, b]`` follows ``X[t, b]``).
 
 Two ways to cut the corpus (both start at a random offset so every epoch sees
 slightly different windows):
 
 * **random partitioning**: windows are shuffled, so consecutive minibatches
   are unrelated; the hidden state must be reset for every minibatch.
-* **sequential partitioning**: row ``b`` of minibatch ``i+1`` continues row
-  ``b`` of minibatch ``i`` in the corpus, so the hidden state can be carried
-  over (detached) between minibatches — truncated BPTT.
+* **sequential partitioning**: column ``b`` of minibatch ``i+1`` continues
+  column ``b`` of minibatch ``i`` in the corpus, so the hidden state can be
+  carried over (detached) between minibatches — truncated BPTT.
 
-Models in ``rnnkit`` work time-major, ``(T, B, d)``; transpose ``X.T`` there.
+A minibatch goes into a model as it is: ``RNNLM(X)`` reads ``(T, B)`` ids.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+
+from .seeding import numpy_rng
+from .shapes import check_positive_int
 
 __all__ = [
     "as_ids",
@@ -50,23 +54,13 @@ def as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
-def _check_sizes(n: int, batch_size: int, num_steps: int) -> None:
-    for name, v in (("batch_size", batch_size), ("num_steps", num_steps)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must be an int; got {type(v).__name__}")
-        if v < 1:
-            raise ValueError(f"{name} must be >= 1; got {v}")
+def _check_window_fits(n: int, num_steps: int) -> None:
+    """One window of inputs plus its shifted targets must fit in the corpus."""
     if num_steps + 1 > n:
         raise ValueError(
-            f"num_steps={num_steps} needs at least {num_steps + 1} tokens (inputs plus the "
-            f"shifted target); the corpus has {n}"
+            f"num_steps={num_steps} needs at least {num_steps + 1} tokens (inputs "
+            f"plus the shifted target); the corpus has {n}"
         )
-
-
-def _rng(seed: int | np.random.Generator) -> np.random.Generator:
-    return (
-        seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    )
 
 
 def random_batches(
@@ -74,19 +68,23 @@ def random_batches(
     batch_size: int,
     num_steps: int,
     *,
-    rng: int | np.random.Generator = 0,
+    seed: int | np.random.Generator = 0,
     drop_last: bool = True,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(X, Y)`` minibatches of shape ``(B, T)`` from shuffled windows.
+    """Yield ``(X, Y)`` minibatches of shape ``(T, B)`` from shuffled windows.
 
     The corpus is cut, after a random offset in ``[0, T)``, into
-    non-overlapping windows of ``T`` tokens; window order is shuffled and
-    ``Y[b, t] == X[b, t + 1]`` in corpus terms. With ``drop_last`` a final
-    minibatch smaller than ``B`` is skipped (so every minibatch is ``(B, T)``).
+    non-overlapping windows of ``T`` tokens; window order is shuffled, each
+    window is one column, and ``Y[t, b] == X[t + 1, b]`` in corpus terms. With
+    ``drop_last`` a final minibatch smaller than ``B`` is skipped (so every
+    minibatch is ``(T, B)``). ``seed`` (an int or a ``np.random.Generator``)
+    draws the offset and the shuffle.
     """
     arr = as_ids(ids)
-    _check_sizes(arr.size, batch_size, num_steps)
-    g = _rng(rng)
+    batch_size = check_positive_int("batch_size", batch_size)
+    num_steps = check_positive_int("num_steps", num_steps)
+    _check_window_fits(arr.size, num_steps)
+    g = numpy_rng(seed)
     offset = int(g.integers(0, num_steps))
     if arr.size - offset < num_steps + 1:
         offset = 0
@@ -95,8 +93,8 @@ def random_batches(
     g.shuffle(starts)
     stop = n_windows - n_windows % batch_size if drop_last else n_windows
     for i in range(0, stop, batch_size):
-        s = starts[i : i + batch_size]
-        idx = s[:, None] + np.arange(num_steps)[None, :]  # (B, T)
+        s = starts[i : i + batch_size]  # (B,) window starts
+        idx = np.arange(num_steps)[:, None] + s[None, :]  # (T, B)
         yield arr[idx], arr[idx + 1]
 
 
@@ -105,21 +103,23 @@ def sequential_batches(
     batch_size: int,
     num_steps: int,
     *,
-    rng: int | np.random.Generator = 0,
+    seed: int | np.random.Generator = 0,
     offset: int | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(X, Y)`` minibatches of shape ``(B, T)`` that continue each other.
+    """Yield ``(X, Y)`` minibatches of shape ``(T, B)`` that continue each other.
 
-    After an offset (random in ``[0, T)`` unless ``offset`` is given), the
-    corpus is split into ``B`` equal contiguous streams of
-    ``(N - offset - 1) // B`` tokens; minibatch ``i`` holds steps
-    ``[i*T, (i+1)*T)`` of every stream, so ``X_{i+1}[b, 0]`` follows
-    ``X_i[b, T-1]`` in the corpus. A last, shorter window is dropped.
+    After an offset (drawn with ``seed`` in ``[0, T)`` unless ``offset`` is
+    given), the corpus is split into ``B`` equal contiguous streams of
+    ``L = (N - offset - 1) // B`` tokens, one per column; minibatch ``i`` holds
+    steps ``[i*T, (i+1)*T)`` of every stream, so ``X_{i+1}[0, b]`` follows
+    ``X_i[T-1, b]`` in the corpus. A last, shorter window is dropped.
     """
     arr = as_ids(ids)
-    _check_sizes(arr.size, batch_size, num_steps)
+    batch_size = check_positive_int("batch_size", batch_size)
+    num_steps = check_positive_int("num_steps", num_steps)
+    _check_window_fits(arr.size, num_steps)
     if offset is None:
-        offset = int(_rng(rng).integers(0, num_steps))
+        offset = int(numpy_rng(seed).integers(0, num_steps))
         if (arr.size - offset - 1) // batch_size < num_steps:
             offset = 0  # a random offset must not make a short corpus unusable
     elif (
@@ -130,21 +130,30 @@ def sequential_batches(
         raise ValueError(
             f"offset must be an int in [0, {arr.size - 1}); got {offset!r}"
         )
-    usable = ((arr.size - offset - 1) // batch_size) * batch_size
-    if usable // batch_size < num_steps:
+    L = (arr.size - offset - 1) // batch_size  # tokens per stream
+    if L < num_steps:
         raise ValueError(
             f"batch_size={batch_size} × num_steps={num_steps} needs at least "
-            f"{batch_size * num_steps + 1} tokens after offset {offset}; the corpus has {arr.size}"
+            f"{batch_size * num_steps + 1} tokens after offset {offset}; the corpus "
+            f"has {arr.size}"
         )
-    Xs = arr[offset : offset + usable].reshape(batch_size, -1)
-    Ys = arr[offset + 1 : offset + 1 + usable].reshape(batch_size, -1)
-    for i in range(0, (Xs.shape[1] // num_steps) * num_steps, num_steps):
-        yield Xs[:, i : i + num_steps], Ys[:, i : i + num_steps]
+    # Stream b is the b-th run of L tokens; make it column b: (B, L) -> (L, B).
+    Xs = np.ascontiguousarray(arr[offset : offset + L * batch_size].reshape(-1, L).T)
+    Ys = np.ascontiguousarray(
+        arr[offset + 1 : offset + 1 + L * batch_size].reshape(-1, L).T
+    )
+    for t in range(0, (L // num_steps) * num_steps, num_steps):
+        yield Xs[t : t + num_steps], Ys[t : t + num_steps]  # (T, B) each
 
 
 def num_batches(n_tokens: int, batch_size: int, num_steps: int) -> int:
-    """Upper bound on the minibatches per epoch of either iterator (exact at offset 0)."""
-    _check_sizes(n_tokens, batch_size, num_steps)
+    """Upper bound on the minibatches per epoch of either iterator.
+
+    Exact at offset 0.
+    """
+    batch_size = check_positive_int("batch_size", batch_size)
+    num_steps = check_positive_int("num_steps", num_steps)
+    _check_window_fits(n_tokens, num_steps)
     return ((n_tokens - 1) // num_steps) // batch_size
 
 
