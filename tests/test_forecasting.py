@@ -1,4 +1,7 @@
-"""Tests for rnnkit.forecasting on tiny, hand-written series (expected arrays written out)."""
+"""Tests for rnnkit.forecasting on tiny hand-written series, expected arrays in full.
+
+Layout: windows ``(L, M, d)``, targets and forecasts ``(H, M)`` (time-major).
+"""
 
 import numpy as np
 import pytest
@@ -24,9 +27,10 @@ TINY = np.array(
 )
 
 
-# -- windows ------------------------------------------------------------------------
+# -- windows -----------------------------------------------------------------------
 def test_windows_by_hand_single_step():
     X, Y = make_windows(TINY, lookback=3, horizon=1, target_col=0)
+    # X[l, m] is row m + l of the series: time down, windows across.
     expected_X = np.array(
         [
             [[0, 0], [1, 10], [2, 20]],
@@ -35,20 +39,25 @@ def test_windows_by_hand_single_step():
         ],
         dtype=float,
     )
+    assert X.shape == (3, 3, 2)  # (L, M, d)
     np.testing.assert_array_equal(X, expected_X)
-    np.testing.assert_array_equal(Y, np.array([[3.0], [4.0], [5.0]]))
+    np.testing.assert_array_equal(X[:, 2], TINY[2:5])  # window 2 reads rows 2..4
+    np.testing.assert_array_equal(Y, np.array([[3.0, 4.0, 5.0]]))  # (H=1, M=3)
 
 
 def test_windows_by_hand_multi_step_other_target():
     X, Y = make_windows(TINY, lookback=2, horizon=3, target_col=1)
-    assert X.shape == (2, 2, 2)  # M = 6 - 2 - 3 + 1
-    np.testing.assert_array_equal(Y, np.array([[20.0, 30.0, 40.0], [30.0, 40.0, 50.0]]))
-    np.testing.assert_array_equal(X[1], np.array([[1.0, 10.0], [2.0, 20.0]]))
+    assert X.shape == (2, 2, 2)  # (L=2, M=6-2-3+1, d=2)
+    # column m holds the H=3 targets of window m: rows m+2 .. m+4 of column 1
+    np.testing.assert_array_equal(
+        Y, np.array([[20.0, 30.0], [30.0, 40.0], [40.0, 50.0]])
+    )
+    np.testing.assert_array_equal(X[:, 1], np.array([[1.0, 10.0], [2.0, 20.0]]))
 
 
 def test_windows_exact_fit_gives_one_window():
     X, Y = make_windows(TINY, lookback=5, horizon=1)
-    assert X.shape == (1, 5, 2) and Y.tolist() == [[5.0]]
+    assert X.shape == (5, 1, 2) and Y.tolist() == [[5.0]]
 
 
 @pytest.mark.parametrize(
@@ -83,8 +92,7 @@ def test_windows_refuse_nans_wrong_ndim_and_ints():
     bad = TINY.copy()
     bad[3, 1] = np.nan
     with pytest.raises(
-        ValueError,
-        match=r"series must be finite; found 1 non-finite value\(s\), the first at index \(3, 1\)",
+        ValueError, match=r"series must be finite; .* the first at index \(3, 1\)"
     ):
         make_windows(bad, 2, 1)
     with pytest.raises(
@@ -102,7 +110,7 @@ def test_windows_refuse_nans_wrong_ndim_and_ints():
         make_windows(TINY.tolist(), 2, 1)
 
 
-# -- split and scaling ------------------------------------------------------------------
+# -- split and scaling -------------------------------------------------------------
 def test_split_is_chronological():
     series = np.arange(20, dtype=float)[:, None]
     train, valid, test = split_series(series, valid_fraction=0.25, test_fraction=0.2)
@@ -155,39 +163,54 @@ def test_standardizer_errors():
         sc.inverse_transform(np.zeros((3, 1)), col=5)
 
 
-# -- baseline and scores ------------------------------------------------------------------
+# -- baseline and scores -----------------------------------------------------------
 def test_persistence_by_hand():
     X, _ = make_windows(TINY, lookback=2, horizon=1)
     # windows end at rows 1, 2, 3, 4: "tomorrow = today" repeats those values
     np.testing.assert_array_equal(
-        persistence_forecast(X, horizon=3, target_col=1),
-        [[10.0] * 3, [20.0] * 3, [30.0] * 3, [40.0] * 3],
+        persistence_forecast(X, horizon=3, target_col=1),  # (H=3, M=4)
+        [[10.0, 20.0, 30.0, 40.0]] * 3,
     )
-    np.testing.assert_array_equal(persistence_forecast(X)[:, 0], [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(persistence_forecast(X), [[1.0, 2.0, 3.0, 4.0]])
 
 
 def test_mae_rmse_by_hand():
-    y = np.array([[0.0, 0.0], [0.0, 0.0]])
-    p = np.array([[1.0, -3.0], [3.0, 1.0]])
-    assert mae(y, p) == pytest.approx(2.0)
-    assert rmse(y, p) == pytest.approx(np.sqrt(20.0 / 4))
-    np.testing.assert_allclose(mae(y, p, axis=0), [2.0, 2.0])
+    y = np.zeros((2, 3))  # (H=2, M=3)
+    p = np.array([[1.0, -3.0, 2.0], [3.0, 1.0, 8.0]])
+    assert mae(y, p) == pytest.approx(18.0 / 6)
+    assert rmse(y, p) == pytest.approx(np.sqrt(88.0 / 6))
+    # one score per horizon step: average over the windows (axis 1)
+    np.testing.assert_allclose(mae(y, p, axis=1), [2.0, 4.0])
+    np.testing.assert_allclose(rmse(y, p, axis=1), np.sqrt([14.0 / 3, 74.0 / 3]))
     with pytest.raises(ValueError, match=r"same shape; got \(2, 2\) and \(2,\)"):
-        mae(y, p[0])
+        mae(y[:, :2], p[0, :2])
 
 
-# -- model and training -------------------------------------------------------------------
+# -- model and training ------------------------------------------------------------
 def test_forecaster_shape_and_param_count():
     d, h, H = 3, 5, 7
     model = RNNForecaster(d, h, H, seed=0)
-    out = model(torch.zeros(10, 4, d))  # (L, B, d) time-major
-    assert out.shape == (4, H)
+    out = model(torch.zeros(10, 4, d))  # (L, B, d)
+    assert out.shape == (H, 4)  # (H, B)
     expected = h * d + h * h + 2 * h + H * h + H  # nn.RNN has two biases; linear head
     assert sum(p.numel() for p in model.parameters()) == expected == 92
     with pytest.raises(ValueError, match=r"X must have shape \(L, B, d=3\)"):
         model(torch.zeros(10, 4, 2))
+    with pytest.raises(TypeError, match=r"X must be a torch.Tensor"):
+        model(np.zeros((10, 4, 3), dtype=np.float32))
     with pytest.raises(ValueError, match=r"horizon must be a positive int"):
         RNNForecaster(3, 5, 0)
+    with pytest.raises(TypeError, match=r"seed must be an int"):
+        RNNForecaster(3, 5, seed=1.0)
+
+
+def test_forecaster_rows_are_horizon_steps():
+    # Row k of the output is the head's k-th unit applied to h_L, for every window.
+    model = RNNForecaster(2, 4, horizon=3, seed=0)
+    X = torch.randn(6, 5, 2, generator=torch.Generator().manual_seed(0))
+    _, h_L = model.rnn(X)
+    by_hand = h_L[0] @ model.head.weight.T + model.head.bias  # (B, H)
+    torch.testing.assert_close(model(X), by_hand.T)
 
 
 def test_forecaster_init_is_seeded_and_leaves_global_rng_alone():
@@ -210,20 +233,50 @@ def _sine_windows(horizon=1):
     return make_windows(series, lookback=10, horizon=horizon)
 
 
+def test_predict_matches_the_model_window_by_window():
+    X, _ = _sine_windows(horizon=1)
+    model = RNNForecaster(1, 4, horizon=2, seed=0)
+    P = predict(model, X)
+    assert P.shape == (2, X.shape[1]) and P.dtype == np.float64
+    one = model(torch.from_numpy(X[:, 7:8]).float()).detach().double().numpy()
+    np.testing.assert_allclose(P[:, 7:8], one, rtol=1e-6)
+
+
 def test_training_lowers_loss_and_beats_persistence():
     torch.set_num_threads(1)
     X, Y = _sine_windows(horizon=2)
     model = RNNForecaster(1, 8, horizon=2, seed=0)
-    hist = fit_forecaster(model, X, Y, epochs=15, lr=1e-2, seed=0)
-    assert len(hist["train_loss"]) == 15 and hist["valid_loss"] == []
+    hist = fit_forecaster(model, X, Y, epochs=15, lr=1e-2, seed=0, progress=False)
+    assert len(hist["train_loss"]) == 15
     assert hist["train_loss"][-1] < 0.1 * hist["train_loss"][0]
     # A sine wave is predictable; persistence has MAE ~0.3 two steps ahead here.
     assert mae(Y, predict(model, X)) < 0.5 * mae(Y, persistence_forecast(X, 2))
 
 
-def test_same_seed_same_history_and_progress_calls():
+def test_history_follows_the_trainer_contract():
+    X, Y = _sine_windows()  # 190 windows: 3 minibatches of 64 per epoch
+    hist = fit_forecaster(
+        RNNForecaster(1, 4, seed=0), X, Y, epochs=4, seed=0, progress=False
+    )
+    # no validation set: no valid_loss key at all, not an empty list
+    assert list(hist) == ["step", "elapsed_s", "train_loss", "epoch"]
+    assert {len(v) for v in hist.values()} == {4}
+    assert hist["step"] == [3, 6, 9, 12] and hist["epoch"] == [1, 2, 3, 4]
+    assert all(b > a > 0 for a, b in zip(hist["elapsed_s"], hist["elapsed_s"][1:]))
+    hist = fit_forecaster(
+        RNNForecaster(1, 4, seed=0),
+        X,
+        Y,
+        epochs=2,
+        valid=(X[:, :20], Y[:, :20]),
+        progress=False,
+    )
+    assert list(hist) == ["step", "elapsed_s", "train_loss", "epoch", "valid_loss"]
+    assert {len(v) for v in hist.values()} == {2}
+
+
+def test_same_seed_same_history():
     X, Y = _sine_windows()
-    calls = []
     runs = [
         fit_forecaster(
             RNNForecaster(1, 4, seed=0),
@@ -231,42 +284,81 @@ def test_same_seed_same_history_and_progress_calls():
             Y,
             epochs=3,
             seed=s,
-            valid=(X[:20], Y[:20]),
-            progress=lambda e, h: calls.append(e),
+            valid=(X[:, :20], Y[:, :20]),
+            progress=False,
         )
         for s in (0, 0, 1)
     ]
+    for r in runs:
+        del r["elapsed_s"]  # wall-clock time is the one entry that may differ
     assert runs[0] == runs[1]
-    assert (
-        runs[0]["train_loss"] != runs[2]["train_loss"]
-    )  # other seed, other minibatch order
+    # other seed, other minibatch order
+    assert runs[0]["train_loss"] != runs[2]["train_loss"]
     assert len(runs[0]["valid_loss"]) == 3
-    assert calls == [0, 1, 2] * 3
+
+
+def test_progress_bar_shows_epochs_on_stderr(capsys):
+    X, Y = _sine_windows()
+    fit_forecaster(RNNForecaster(1, 4, seed=0), X, Y, epochs=2, progress=True)
+    assert "2/2" in capsys.readouterr().err
+    fit_forecaster(RNNForecaster(1, 4, seed=0), X, Y, epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match=r"progress must be True .* or False"):
+        fit_forecaster(RNNForecaster(1, 4), X, Y, epochs=1, progress=print)
+
+
+def test_lr_schedule_and_clip_options():
+    X, Y = _sine_windows()
+
+    def run(**kw):
+        model = RNNForecaster(1, 4, seed=0)
+        # one minibatch per epoch: entry k is the loss before update k + 1
+        kw = {"epochs": 3, "batch_size": X.shape[1], "progress": False, **kw}
+        return fit_forecaster(model, X, Y, **kw)["train_loss"]
+
+    constant, cosine = run(), run(lr_schedule="cosine")
+    # update 1 uses the full rate under both schedules; update 2 a smaller one
+    assert cosine[:2] == constant[:2] and cosine[2] != constant[2]
+    assert run(clip=None) != run(clip=1e-3)
+    with pytest.raises(ValueError, match=r"lr_schedule must be one of"):
+        run(lr_schedule="linear")
+    with pytest.raises(ValueError, match=r"clip must be a finite number > 0"):
+        run(clip=0.0)
+
+
+def test_non_finite_loss_stops_with_the_step():
+    X, Y = _sine_windows()
+    Y = Y.copy()
+    Y[0, 100] = 1e300  # finite in float64, inf once the trainer casts to float32
+    with pytest.raises(FloatingPointError, match=r"at step \d+"):
+        fit_forecaster(RNNForecaster(1, 4), X, Y, epochs=1, progress=False)
 
 
 def test_restore_best_keeps_lowest_valid_loss_weights():
     X, Y = _sine_windows()
     model = RNNForecaster(1, 4, seed=0)
+    valid = (X[:, -40:], Y[:, -40:])
     hist = fit_forecaster(
-        model, X, Y, epochs=6, lr=0.05, seed=0, valid=(X[-40:], Y[-40:])
+        model, X, Y, epochs=6, lr=0.05, seed=0, valid=valid, progress=False
     )
-    final = float(np.mean((predict(model, X[-40:]) - Y[-40:]) ** 2))
-    assert final == pytest.approx(
-        min(hist["valid_loss"]), rel=1e-5
-    )  # float32 round-off
+    final = float(np.mean((predict(model, valid[0]) - valid[1]) ** 2))
+    # float32 round-off
+    assert final == pytest.approx(min(hist["valid_loss"]), rel=1e-5)
 
 
 def test_fit_checks_shapes():
     X, Y = _sine_windows()
     with pytest.raises(
-        ValueError, match=r"model expects X \(M, L, d=2\) and Y \(M, H=1\)"
+        ValueError, match=r"model expects X \(L, M, d=2\) and Y \(H=1, M\)"
     ):
         fit_forecaster(RNNForecaster(2, 4), X, Y, epochs=1)
-    with pytest.raises(ValueError, match=r"Y must have shape \(M=190, H\)"):
-        fit_forecaster(RNNForecaster(1, 4), X, Y[:-1], epochs=1)
+    with pytest.raises(ValueError, match=r"Y must have shape \(H, M=190\)"):
+        fit_forecaster(RNNForecaster(1, 4), X, Y[:, :-1], epochs=1)
+    with pytest.raises(ValueError, match=r"X must have shape \(L, M, d\)"):
+        fit_forecaster(RNNForecaster(1, 4), X[:, :, 0], Y, epochs=1)
 
 
-# -- data -------------------------------------------------------------------------------
+# -- data --------------------------------------------------------------------------
 def test_seattle_weather_is_local_and_complete():
     df = seattle_weather()
     assert len(df) == 1461
