@@ -2,8 +2,8 @@
 
 The model, with the names the book uses (time-major, batch ``B``)::
 
-    h_t = phi(x_t W_xh^T + h_{t-1} W_hh^T + b_h)      # (B, h), phi = tanh or relu
-    o_t = h_t W_ho^T + b_o                             # (B, V) logits
+    h_t = phi(x_t W_xh^T + h_{t-1} W_hh^T + b_h)   # (B, h), phi = tanh or relu
+    o_t = h_t W_ho^T + b_o                          # (B, V) logits
     L   = mean over valid (t, b) of -log softmax(o_t)[y_t]
 
 Parameters live in a dict with the torch layouts, so weights copy straight into
@@ -15,20 +15,30 @@ b_o``)::
 
 As in CS231n's ``rnn_layers.py``, each piece has a step function and a sequence
 function that loops over time reusing the step; every forward returns a cache
-that its backward consumes.
+that its backward consumes. The recurrence is written once, in
+:func:`rnn_step_forward`; :func:`rnn_forward` and
+:func:`rnnkit.gradient_flow.forward_preactivations` call it. The loss is
+:func:`rnnkit.losses.softmax_cross_entropy`.
+
+Besides ``nn.RNN``'s ``"tanh"`` and ``"relu"``, every function here accepts
+``activation="linear"`` (``phi`` the identity), with which chapter 5 studies
+the recurrence without a non-linearity; the torch models offer only the first
+two (:data:`ACTIVATIONS`).
 
 Truncated BPTT: to carry the state across windows, pass the ``h_T`` returned by
 :func:`lm_loss_and_grads` (or ``H[-1]``) as the next window's ``h0``. In numpy no
 gradient can flow back through it: the next window treats ``h0`` as a constant
 input, which is exactly what ``h.detach()`` does in torch.
 
-Reading order: data (one-hot), parameters, forward, loss, backward, all together.
+Reading order: data (one-hot), parameters, forward, backward, all together.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.losses import softmax_cross_entropy
+from rnnkit.seeding import numpy_rng
 from rnnkit.shapes import (
     check_choice,
     check_float_array,
@@ -39,6 +49,7 @@ from rnnkit.shapes import (
 
 __all__ = [
     "ACTIVATIONS",
+    "NUMPY_ACTIVATIONS",
     "one_hot",
     "init_params",
     "param_count",
@@ -46,18 +57,21 @@ __all__ = [
     "rnn_step_forward",
     "rnn_forward",
     "output_forward",
-    "softmax_cross_entropy",
     "output_backward",
     "rnn_step_backward",
     "rnn_backward",
     "lm_loss_and_grads",
 ]
 
+#: The non-linearities ``phi`` of torch's ``nn.RNN``; ``rnnkit.rnn_torch`` offers these.
 ACTIVATIONS = ("tanh", "relu")
+#: What the numpy functions accept: :data:`ACTIVATIONS` and ``"linear"``, ``phi``
+#: the identity (chapter 5's recurrence without a non-linearity).
+NUMPY_ACTIVATIONS = (*ACTIVATIONS, "linear")
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_ho", "b_o")
 
 
-# ----------------------------------------------------------------------------- data
+# -- data -------------------------------------------------------------------------
 
 
 def one_hot(ids: np.ndarray, V: int, *, dtype=np.float64) -> np.ndarray:
@@ -78,11 +92,12 @@ def _check_ids_in_range(name: str, ids: np.ndarray, V: int) -> None:
     if ids.size and (ids.min() < 0 or ids.max() >= V):
         bad = ids[(ids < 0) | (ids >= V)]
         raise ValueError(
-            f"{name} must be token ids in [0, V={V}); found {int(bad[0])} ({bad.size} out of range)"
+            f"{name} must be token ids in [0, V={V}); "
+            f"found {int(bad[0])} ({bad.size} out of range)"
         )
 
 
-# ----------------------------------------------------------------------------- parameters
+# -- parameters -------------------------------------------------------------------
 
 
 def init_params(
@@ -90,31 +105,33 @@ def init_params(
     h: int,
     V: int,
     *,
-    rng: np.random.Generator | int = 0,
+    seed: int | np.random.Generator = 0,
     scale: float | None = None,
     dtype=np.float64,
 ) -> dict[str, np.ndarray]:
-    """Initial parameters ``{W_xh (h, d), W_hh (h, h), b_h (h,), W_ho (V, h), b_o (V,)}``.
+    """Initial parameters ``W_xh (h, d), W_hh (h, h), b_h (h,), W_ho (V, h), b_o (V,)``.
 
     ``scale=None`` (default) follows torch: every entry, biases included, is drawn
     from ``Uniform(-1/sqrt(h), 1/sqrt(h))``, which is what ``nn.RNN(d, h)`` and
     ``nn.Linear(h, V)`` do. A number ``scale`` follows min-char-rnn instead:
     weights ``~ Normal(0, scale**2)`` (Karpathy uses 0.01) and zero biases.
 
-    ``rng`` is a ``np.random.Generator`` or an int seed; the same seed gives the
-    same parameters.
+    ``seed`` is an int or a ``np.random.Generator`` (:func:`rnnkit.seeding.numpy_rng`);
+    the same seed gives the same parameters. The arrays are drawn in the order
+    ``W_xh, W_hh, b_h, W_ho, b_o``.
     """
     d, h, V = (check_positive_int(n, v) for n, v in (("d", d), ("h", h), ("V", V)))
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise TypeError(f"dtype must be a floating-point dtype; got {np.dtype(dtype)}")
-    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    g = numpy_rng(seed)
     shapes = {"W_xh": (h, d), "W_hh": (h, h), "b_h": (h,), "W_ho": (V, h), "b_o": (V,)}
     if scale is None:
         bound = 1.0 / np.sqrt(h)
         return {k: g.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()}
     if not np.isfinite(scale) or scale < 0:
         raise ValueError(
-            f"scale must be a finite number >= 0 (the weights' std) or None; got {scale}"
+            "scale must be a finite number >= 0 (the weights' std) or None; "
+            f"got {scale}"
         )
     return {
         k: (g.normal(0.0, scale, s) if k.startswith("W") else np.zeros(s)).astype(dtype)
@@ -123,10 +140,12 @@ def init_params(
 
 
 def param_count(d: int, h: int, V: int) -> int:
-    """Number of scalars in the parameters: ``h*d + h*h + h + V*h + V = h*(d+h+V+1) + V``.
+    """Number of scalars in the parameters: ``h*d + h*h + h + V*h + V``.
 
-    ``nn.RNN`` holds ``h`` more (its second bias ``bias_hh_l0``, redundant with
-    ``bias_ih_l0``, which we do not keep).
+    That is ``h*(d+h+V+1) + V``. ``nn.RNN`` holds ``h`` more (its second bias
+    ``bias_hh_l0``, redundant with ``bias_ih_l0``, which we do not keep).
+
+    Implements chapter 3, equation ``rnn-param-count``.
     """
     d, h, V = (check_positive_int(n, v) for n, v in (("d", d), ("h", h), ("V", V)))
     return h * (d + h + V + 1) + V
@@ -136,7 +155,8 @@ def param_shapes(params: dict[str, np.ndarray]) -> tuple[int, int, int]:
     """Validate a parameter dict and return its sizes ``(d, h, V)``."""
     if not isinstance(params, dict):
         raise TypeError(
-            f"params must be a dict with keys {PARAM_NAMES}; got {type(params).__name__}"
+            f"params must be a dict with keys {PARAM_NAMES}; "
+            f"got {type(params).__name__}"
         )
     missing = [k for k in PARAM_NAMES if k not in params]
     if missing:
@@ -165,21 +185,27 @@ def _check_output_weights(W_ho, b_o, h: int) -> int:
     return V
 
 
-# ----------------------------------------------------------------------------- forward
+# -- forward ----------------------------------------------------------------------
 
 
 def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation: str = "tanh"):
     """One time step: ``h_t = phi(x_t W_xh^T + h_prev W_hh^T + b_h)``.
 
+    The only place the recurrence is written in numpy: :func:`rnn_forward` and
+    :func:`rnnkit.gradient_flow.forward_preactivations` call this function.
+
     Args:
         x_t: ``(B, d)`` inputs at step t.
         h_prev: ``(B, h)`` hidden state from step t-1.
         W_xh: ``(h, d)``; W_hh: ``(h, h)``; b_h: ``(h,)``.
-        activation: ``"tanh"`` or ``"relu"``.
+        activation: ``"tanh"``, ``"relu"`` or ``"linear"`` (``phi`` the identity).
 
     Returns:
         ``(h_t, cache)``: ``h_t`` of shape ``(B, h)`` and the cache for
-        :func:`rnn_step_backward`.
+        :func:`rnn_step_backward`, the tuple
+        ``(x_t, h_prev, h_t, W_xh, W_hh, activation)``.
+
+    Implements chapter 3, equation ``rnn-hidden``.
     """
     d, h = _check_rnn_weights(W_xh, W_hh, b_h)
     check_ndim_shape("x_t", check_float_array("x_t", x_t), (None, d), dims=("B", "d"))
@@ -187,55 +213,60 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation: str = "tanh"):
     check_ndim_shape(
         "h_prev", check_float_array("h_prev", h_prev), (B, h), dims=("B", "h")
     )
-    check_choice("activation", activation, ACTIVATIONS)
-    return _step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation)
+    check_choice("activation", activation, NUMPY_ACTIVATIONS)
 
-
-def _step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation):
     a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h  # (B, h) pre-activation
-    # phi in place: a_t is a fresh array, so it can become h_t without another allocation.
-    h_t = (
-        np.tanh(a_t, out=a_t) if activation == "tanh" else np.maximum(a_t, 0.0, out=a_t)
-    )
-    # phi'(a_t) is a function of h_t for both activations, so a_t need not be kept.
+    # phi in place: a_t is a fresh array, so it becomes h_t without another allocation.
+    if activation == "tanh":
+        h_t = np.tanh(a_t, out=a_t)
+    elif activation == "relu":
+        h_t = np.maximum(a_t, 0.0, out=a_t)
+    else:
+        h_t = a_t
+    # phi'(a_t) is a function of h_t for every activation, so a_t need not be kept.
     return h_t, (x_t, h_prev, h_t, W_xh, W_hh, activation)
 
 
 def rnn_forward(x, h0, W_xh, W_hh, b_h, activation: str = "tanh"):
-    """Run the RNN over a sequence, reusing the step function.
+    """Run the RNN over a sequence: :func:`rnn_step_forward` once per time step.
 
     Args:
         x: ``(T, B, d)`` inputs, T >= 1 (for one sequence use ``x[:, None, :]``).
         h0: ``(B, h)`` initial hidden state (zeros for a fresh start).
         W_xh: ``(h, d)``; W_hh: ``(h, h)``; b_h: ``(h,)``.
-        activation: ``"tanh"`` or ``"relu"``.
+        activation: ``"tanh"``, ``"relu"`` or ``"linear"``.
 
     Returns:
         ``(H, cache)``: ``H[t] = h_t`` of shape ``(T, B, h)`` (``h0`` is not
-        included) and the cache for :func:`rnn_backward`.
+        included) and the cache for :func:`rnn_backward`, the dict
+        ``{"steps": [the T step caches], "shape": (T, B, d, h)}``.
+
+    Raises:
+        ValueError: ``x`` holds no time step (T = 0), as ``RNNScratch`` does.
+
+    Implements chapter 4, equation ``bptt-forward``.
     """
     d, h = _check_rnn_weights(W_xh, W_hh, b_h)
     check_float_array("x", x)
+    hint = "for a single sequence add a batch axis: x[:, None, :]"
     check_ndim_shape(
         "x",
         x,
         (None, None, d),
         dims=("T", "B", "d"),
-        hint="for a single sequence add a batch axis: x[:, None, :]"
-        if x.ndim == 2
-        else None,
+        hint=hint if x.ndim == 2 else None,
     )
     T, B, _ = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step (T >= 1); got T=0")
     check_ndim_shape("h0", check_float_array("h0", h0), (B, h), dims=("B", "h"))
-    check_choice("activation", activation, ACTIVATIONS)
+    check_choice("activation", activation, NUMPY_ACTIVATIONS)
 
     H = np.empty((T, B, h), dtype=np.result_type(x, h0, W_xh, W_hh, b_h))
     steps = []
     h_t = h0
     for t in range(T):
-        h_t, step_cache = _step_forward(x[t], h_t, W_xh, W_hh, b_h, activation)
+        h_t, step_cache = rnn_step_forward(x[t], h_t, W_xh, W_hh, b_h, activation)
         H[t] = h_t
         steps.append(step_cache)
     return H, {"steps": steps, "shape": (T, B, d, h)}
@@ -249,6 +280,9 @@ def output_forward(H, W_ho, b_o):
 
     Returns:
         ``(O, cache)`` with ``O`` of shape ``(T, B, V)``.
+
+    Implements chapter 3, equation ``rnn-output``.
+    Implements chapter 4, equation ``bptt-forward``.
     """
     check_ndim_shape(
         "W_ho", check_float_array("W_ho", W_ho), (None, None), dims=("V", "h")
@@ -259,62 +293,11 @@ def output_forward(H, W_ho, b_o):
         "H", check_float_array("H", H), (None, None, h), dims=("T", "B", "h")
     )
     T, B, _ = H.shape
-    O = (H.reshape(T * B, h) @ W_ho.T + b_o).reshape(
-        T, B, V
-    )  # (T, B, V); one (T*B, h) matmul
+    O = (H.reshape(T * B, h) @ W_ho.T + b_o).reshape(T, B, V)  # one (T*B, h) matmul
     return O, (H, W_ho)
 
 
-# ----------------------------------------------------------------------------- loss
-
-
-def softmax_cross_entropy(O, Y, mask=None):
-    """Mean cross-entropy of softmax(O) against target ids, and its gradient.
-
-    Args:
-        O: ``(T, B, V)`` logits.
-        Y: ``(T, B)`` integer targets, every one in ``[0, V)`` (padded
-            positions too: fill them with any valid id and mask them out).
-        mask: optional ``(T, B)`` of bools or 0/1; only positions with
-            ``mask != 0`` count. At least one must.
-
-    Returns:
-        ``(loss, dO)``: ``loss`` (a float) is the mean of ``-log p[t, b, Y[t, b]]``
-        over the valid positions; ``dO = dloss/dO`` has shape ``(T, B, V)`` and is
-        ``(softmax(O) - onehot(Y)) / n_valid`` at valid positions, 0 elsewhere.
-    """
-    check_float_array("O", O)
-    check_ndim_shape("O", O, (None, None, None), dims=("T", "B", "V"))
-    T, B, V = O.shape
-    check_ndim_shape("Y", check_int_array("Y", Y), (T, B), dims=("T", "B"))
-    _check_ids_in_range("Y", Y, V)
-    if mask is None:
-        w = np.ones((T, B), dtype=O.dtype)
-    else:
-        check_ndim_shape("mask", mask, (T, B), dims=("T", "B"))
-        if mask.dtype != bool and not np.isin(mask, (0, 1)).all():
-            raise ValueError("mask must hold bools or 0/1 values")
-        w = mask.astype(O.dtype)
-    n_valid = w.sum()
-    if n_valid == 0:
-        raise ValueError(
-            "mask selects no position; the mean loss over zero positions is undefined"
-        )
-
-    shifted = O - O.max(axis=-1, keepdims=True)  # (T, B, V)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # log softmax
-    nll = -np.take_along_axis(logp, Y[..., None], axis=-1)[..., 0]  # (T, B)
-    loss = float((nll * w).sum() / n_valid)
-
-    dO = np.exp(logp)  # softmax
-    np.put_along_axis(
-        dO, Y[..., None], np.take_along_axis(dO, Y[..., None], axis=-1) - 1.0, axis=-1
-    )
-    dO *= (w / n_valid)[..., None]
-    return loss, dO
-
-
-# ----------------------------------------------------------------------------- backward
+# -- backward ---------------------------------------------------------------------
 
 
 def output_backward(dO, cache):
@@ -325,16 +308,16 @@ def output_backward(dO, cache):
         cache: from :func:`output_forward`.
 
     Returns:
-        ``(dH (T, B, h), dW_ho (V, h), db_o (V,))``.
+        ``(dH (T, B, h), dW_ho (V, h), db_o (V,))``; ``dH[t]`` is the gradient
+        reaching ``h_t`` through its own output only, ``W_ho^T dl_t/do_t``.
+
+    Implements chapter 4, equations ``bptt-dh`` and ``bptt-dw``.
     """
     H, W_ho = cache
     T, B, h = H.shape
     V = W_ho.shape[0]
     check_ndim_shape("dO", check_float_array("dO", dO), (T, B, V), dims=("T", "B", "V"))
-    dO2, H2 = (
-        dO.reshape(T * B, V),
-        H.reshape(T * B, h),
-    )  # every (t, b) position as one row
+    dO2, H2 = dO.reshape(T * B, V), H.reshape(T * B, h)  # every (t, b) as one row
     dH = (dO2 @ W_ho).reshape(T, B, h)  # (T, B, h)
     dW_ho = dO2.T @ H2  # (V, h): sum over t and b, W_ho is shared
     db_o = dO2.sum(axis=0)  # (V,)
@@ -351,24 +334,25 @@ def rnn_step_backward(dh_t, cache):
     Returns:
         ``(dx_t (B, d), dh_prev (B, h), dW_xh (h, d), dW_hh (h, h), db_h (h,))``,
         the parameter gradients being this step's contribution only.
+
+    Implements chapter 4, equations ``bptt-dh`` and ``bptt-dw``.
     """
-    h_t = cache[2]
+    x_t, h_prev, h_t, W_xh, W_hh, activation = cache
     check_ndim_shape(
         "dh_t", check_float_array("dh_t", dh_t), h_t.shape, dims=("B", "h")
     )
-    return _step_backward(dh_t, cache)
-
-
-def _step_backward(dh_t, cache):
-    x_t, h_prev, h_t, W_xh, W_hh, activation = cache
-    # da_t = dh_t * phi'(a_t):  tanh' = 1 - h_t^2,  relu' = [h_t > 0]
-    da = (
-        dh_t * (1.0 - h_t * h_t) if activation == "tanh" else dh_t * (h_t > 0)
-    )  # (B, h)
+    # delta_t = dL/da_t = phi'(a_t) * dh_t, with phi' written in terms of h_t:
+    # tanh' = 1 - h_t^2, relu' = [h_t > 0], linear' = 1
+    if activation == "tanh":
+        da = dh_t * (1.0 - h_t * h_t)  # (B, h)
+    elif activation == "relu":
+        da = dh_t * (h_t > 0)
+    else:
+        da = dh_t
     dx_t = da @ W_xh  # (B, d)
-    dh_prev = da @ W_hh  # (B, h)
-    dW_xh = da.T @ x_t  # (h, d)
-    dW_hh = da.T @ h_prev  # (h, h)
+    dh_prev = da @ W_hh  # (B, h): W_hh^T delta_t, one row per sequence
+    dW_xh = da.T @ x_t  # (h, d): delta_t x_t^T, summed over the batch
+    dW_hh = da.T @ h_prev  # (h, h): delta_t h_{t-1}^T
     db_h = da.sum(axis=0)  # (h,)
     return dx_t, dh_prev, dW_xh, dW_hh, db_h
 
@@ -389,6 +373,8 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
         ``dW_hh_per_step (T, h, h)`` (step t's term; they sum to ``dW_hh``)
         and ``dh_norms (T,)``, the Frobenius norm over the batch of the total
         ``dL/dh_t``, the quantity that vanishes or explodes going back in time.
+
+    Implements chapter 4, equations ``bptt-shared``, ``bptt-dh`` and ``bptt-dw``.
     """
     steps = cache["steps"]
     T, B, d, h = cache["shape"]
@@ -402,15 +388,13 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
         dW_hh_per_step = np.empty((T, h, h), dtype=dtype)
         dh_norms = np.empty(T, dtype=dtype)
 
-    dh_next = np.zeros(
-        (B, h), dtype=dtype
-    )  # dL/dh_{t+1} through h_{t+1}; nothing after step T-1
+    # dL/dh_{t+1} through h_{t+1}; nothing comes after step T-1
+    dh_next = np.zeros((B, h), dtype=dtype)
     for t in reversed(range(T)):
-        # dL/dh_t = dL_t/dh_t (direct, via the output at t) + dL/dh_{t+1} · dh_{t+1}/dh_t (via the future)
-        #         = dH[t]                                   + dh_next
+        # dL/dh_t = via the output at t (dH[t]) + via the future (dh_next)
         dh_t = dH[t] + dh_next
-        dx[t], dh_next, dW_xh_t, dW_hh_t, db_h_t = _step_backward(dh_t, steps[t])
-        # The same W_xh, W_hh, b_h are used at every step, so their gradients add up over t.
+        dx[t], dh_next, dW_xh_t, dW_hh_t, db_h_t = rnn_step_backward(dh_t, steps[t])
+        # The same W_xh, W_hh, b_h serve every step, so their gradients add up over t.
         dW_xh += dW_xh_t
         dW_hh += dW_hh_t
         db_h += db_h_t
@@ -424,7 +408,7 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
     return grads
 
 
-# ----------------------------------------------------------------------------- all together
+# -- all together -----------------------------------------------------------------
 
 
 def lm_loss_and_grads(
@@ -433,16 +417,20 @@ def lm_loss_and_grads(
     """Loss and gradients of the RNN language model on one ``(T, B)`` window of ids.
 
     One-hot inputs (so ``d`` must equal ``V``), :func:`rnn_forward`,
-    :func:`output_forward`, :func:`softmax_cross_entropy`, then the backward passes.
+    :func:`output_forward`, :func:`rnnkit.losses.softmax_cross_entropy`, then
+    the backward passes.
 
     Args:
-        params: dict ``W_xh (h, V)``, ``W_hh (h, h)``, ``b_h (h,)``, ``W_ho (V, h)``, ``b_o (V,)``.
+        params: dict ``W_xh (h, V)``, ``W_hh (h, h)``, ``b_h (h,)``,
+            ``W_ho (V, h)``, ``b_o (V,)``.
         X_ids: ``(T, B)`` input token ids in ``[0, V)``.
-        Y_ids: ``(T, B)`` target ids (usually ``X_ids`` shifted by one in the corpus).
+        Y_ids: ``(T, B)`` target ids (usually ``X_ids`` shifted by one in the
+            corpus).
         h0: ``(B, h)`` initial state, or ``None`` for zeros. For truncated BPTT
             pass the previous window's ``h_T``; no gradient flows into it.
-        activation: ``"tanh"`` or ``"relu"``.
-        mask: optional ``(T, B)`` mask, see :func:`softmax_cross_entropy`.
+        activation: ``"tanh"``, ``"relu"`` or ``"linear"``.
+        mask: optional ``(T, B)`` mask, see
+            :func:`rnnkit.losses.softmax_cross_entropy`.
 
     Returns:
         ``(loss, grads, h_T)``: the mean loss (float), ``grads`` with the same
@@ -451,7 +439,8 @@ def lm_loss_and_grads(
     d, h, V = param_shapes(params)
     if d != V:
         raise ValueError(
-            f"lm_loss_and_grads feeds one-hot tokens, so W_xh must have shape (h, d=V={V}); got d={d}"
+            "lm_loss_and_grads feeds one-hot tokens, so W_xh must have shape "
+            f"(h, d=V={V}); got d={d}"
         )
     check_ndim_shape(
         "X_ids", check_int_array("X_ids", X_ids), (None, None), dims=("T", "B")
