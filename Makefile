@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # Student copies of the exercises, generated from exercises/source by nbgrader.
 release: setup
-	cd exercises && ../$(BIN)/python -m rnnkit.course release
+	cd exercises && ../$(BIN)/python ../tools/course.py release
 
 book: release
 	rm -rf _build/html _build/jupyter_execute
@@ -44,11 +44,11 @@ test: setup
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
 
 lab: release
-	cd exercises && ../$(BIN)/python -m rnnkit.course start-work --dest ../my-work
+	cd exercises && ../$(BIN)/python ../tools/course.py start-work --dest ../my-work
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 grade: setup
-	cd exercises && ../$(BIN)/python -m rnnkit.course grade
+	cd exercises && ../$(BIN)/python ../tools/course.py grade
 
 bench: setup
 	$(BIN)/python benchmarks/bench_charlm.py

@@ -3,10 +3,16 @@
 For every assignment in exercises/source, in a scratch copy of the course:
 release it with nbgrader, then autograde three hand-ins and export the gradebook:
 
-* ``solution``  – the released notebook with the instructor's solution filled in: full marks;
+* ``solution``  – the released notebook with the instructor's solution filled in:
+  full marks;
 * ``untouched`` – the released notebook as handed out: zero;
-* ``partial``   – the solution with a plausible bug (tests/exercise_variants/<assignment>.py)
-  that passes every visible test: it loses exactly the points of the hidden tests it fails.
+* ``partial``   – the solution with a plausible bug
+  (tests/exercise_variants/<assignment>.py) that passes every visible test: it
+  loses exactly the points of the hidden tests it fails.
+
+The course tool is ``tools/course.py`` (the instructor's command line, outside the
+student-facing package); pytest puts the repository root on ``sys.path`` for the
+``tests`` package, so it imports as ``tools.course``.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from rnnkit.course import (
+from tools.course import (
     SubmissionError,
     assignments,
     check_submissions,
@@ -163,3 +171,22 @@ def test_no_submissions_is_an_error(tmp_path):
     course = _copy_course(tmp_path)
     with pytest.raises(SubmissionError, match="does not exist"):
         check_submissions(course)
+
+
+def test_command_line_runs_as_a_script_from_the_exercises_folder(tmp_path):
+    # The Makefile runs `cd exercises && python ../tools/course.py <command>`.
+    course = _copy_course(tmp_path)
+    script = ROOT / "tools" / "course.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "grade"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "error: no submissions" in run.stderr and "does not exist" in run.stderr
+    usage = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True
+    )
+    assert usage.returncode == 0
+    assert "release" in usage.stdout and "start-work" in usage.stdout

@@ -10,9 +10,9 @@ Chrome DevTools Protocol and records every request *the page* makes. It fails if
 With ``--screenshots DIR`` it also saves a full-page PNG of each page, to look at.
 
 Needs Debian's ``chromium`` (``apt-get install --no-install-recommends chromium``);
-nothing is downloaded. Usage::
+nothing is downloaded. Usage (``make check-book`` runs it after ``make book``)::
 
-    .venv/bin/python tools/check_book.py [--html _build/html] [--screenshots _build/shots]
+    .venv/bin/python tools/check_book.py --html _build/html --screenshots DIR
 """
 
 from __future__ import annotations
@@ -119,13 +119,16 @@ def check_page(page: Page, path: Path, shots: Path | None, root: Path) -> list[s
     if n_math and not n_typeset:
         problems.append(f"{rel}: {n_math} maths elements but none typeset by MathJax")
     broken = page.evaluate(
-        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        "Array.from(document.images)"
+        ".filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.src)"
     )
     if broken:
         problems.append(f"{rel}: images failed to load: {broken}")
     n_img = page.evaluate("document.images.length")
     print(
-        f"{str(rel):70s} requests={len(urls):3d} external={len(external)} maths={n_math}/{n_typeset} images={n_img}"
+        f"{str(rel):70s} requests={len(urls):3d} external={len(external)} "
+        f"maths={n_math}/{n_typeset} images={n_img}"
     )
     if shots is not None:
         height = page.evaluate("document.documentElement.scrollHeight") or 900
@@ -162,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not Path(args.chromium).exists():
         print(
-            f"chromium not found at {args.chromium}; apt-get install --no-install-recommends chromium",
+            f"chromium not found at {args.chromium}; "
+            "apt-get install --no-install-recommends chromium",
             file=sys.stderr,
         )
         return 2
@@ -208,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nPROBLEMS:\n  " + "\n  ".join(problems))
         return 1
     print(
-        f"\n{len(pages)} pages: no request left the machine, maths typeset, images loaded"
+        f"\n{len(pages)} pages: no request left the machine, maths typeset, "
+        "images loaded"
     )
     return 0
 

@@ -9,11 +9,15 @@ adds the two safety checks the course promises:
 * a malformed hand-in (missing notebook, not valid JSON, not a notebook) is
   reported by name *before* grading, instead of silently scoring zero.
 
-Run from the ``exercises/`` folder (where ``nbgrader_config.py`` lives)::
+It lives in ``tools/``, outside the student-facing ``rnnkit`` package. Run it
+from the ``exercises/`` folder (where ``nbgrader_config.py`` lives), as the
+Makefile's ``release``, ``lab`` and ``grade`` targets do::
 
-    python -m rnnkit.course release
-    python -m rnnkit.course start-work --dest ../my-work
-    python -m rnnkit.course grade
+    python ../tools/course.py release
+    python ../tools/course.py start-work --dest ../my-work
+    python ../tools/course.py grade
+
+The tests import it as ``tools.course``.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ def assignments(course_dir: str | Path = ".") -> list[str]:
     src = Path(course_dir) / "source"
     if not src.is_dir():
         raise FileNotFoundError(
-            f"no {src}/ folder; run this from the exercises/ folder (it holds nbgrader_config.py)"
+            f"no {src}/ folder; run this from the exercises/ folder "
+            "(it holds nbgrader_config.py)"
         )
     return sorted(
         p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
@@ -121,7 +126,8 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
     sub_root = course / "submitted"
     if not sub_root.is_dir():
         raise SubmissionError(
-            f"no submissions: {sub_root} does not exist (expected submitted/<student>/<assignment>/)"
+            f"no submissions: {sub_root} does not exist "
+            "(expected submitted/<student>/<assignment>/)"
         )
     problems: list[str] = []
     found: list[tuple[str, str]] = []
@@ -129,7 +135,8 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
         for adir in sorted(p for p in student.iterdir() if p.is_dir()):
             if adir.name not in known:
                 problems.append(
-                    f"{student.name}: unknown assignment folder {adir.name!r}; expected one of {sorted(known)}"
+                    f"{student.name}: unknown assignment folder {adir.name!r}; "
+                    f"expected one of {sorted(known)}"
                 )
                 continue
             found.append((student.name, adir.name))
@@ -137,7 +144,8 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
                 sub = adir / nb.name
                 if not sub.exists():
                     problems.append(
-                        f"{student.name}/{adir.name}: missing {nb.name} (the notebook must keep its name)"
+                        f"{student.name}/{adir.name}: missing {nb.name} "
+                        "(the notebook must keep its name)"
                     )
                     continue
                 try:
@@ -148,13 +156,14 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
                     nbformat.reader.NotJSONError,
                 ) as err:
                     problems.append(
-                        f"{student.name}/{adir.name}/{nb.name}: not a readable notebook ({err})"
+                        f"{student.name}/{adir.name}/{nb.name}: "
+                        f"not a readable notebook ({err})"
                     )
-                except (
-                    Exception
-                ) as err:  # nbformat raises several types for a broken notebook
+                # nbformat raises several types for a broken notebook
+                except Exception as err:
                     problems.append(
-                        f"{student.name}/{adir.name}/{nb.name}: not a valid notebook ({type(err).__name__}: {err})"
+                        f"{student.name}/{adir.name}/{nb.name}: "
+                        f"not a valid notebook ({type(err).__name__}: {err})"
                     )
     if problems:
         raise SubmissionError(
@@ -162,7 +171,8 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
         )
     if not found:
         raise SubmissionError(
-            f"no submissions found under {sub_root} (expected submitted/<student>/<assignment>/)"
+            f"no submissions found under {sub_root} "
+            "(expected submitted/<student>/<assignment>/)"
         )
     return found
 
@@ -195,7 +205,7 @@ def read_grades(csv_path: str | Path) -> dict[tuple[str, str], tuple[float, floa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m rnnkit.course", description=__doc__.split("\n")[0]
+        prog="python ../tools/course.py", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("release", help="generate student notebooks into release/")
