@@ -1,24 +1,26 @@
-"""How a gradient travels back through time in a vanilla RNN, written out in numpy.
+"""How a gradient travels back through time in a vanilla RNN, in numpy.
 
 With the names of the book (time-major, batch ``B``, ``A[t]`` and ``H[t]`` the
 pre-activation and state *after* reading ``x[t]``; ``h_0`` is the initial state)::
 
-    a_t = W_xh x_t + W_hh h_{t-1} + b_h,      h_t = phi(a_t)          # (B, h)
+    a_t = W_xh x_t + W_hh h_{t-1} + b_h,      h_t = phi(a_t)   # (B, h)
 
 one step back multiplies a gradient by the transpose of the step Jacobian::
 
-    dh_t/dh_{t-1} = diag(phi'(a_t)) W_hh                               # (h, h)
+    dh_t/dh_{t-1} = diag(phi'(a_t)) W_hh                        # (h, h)
 
 so the gradient a loss at the last step ``T`` sends to an earlier state goes
 through the product::
 
-    dh_T/dh_t = prod_{s=t+1}^{T} diag(phi'(a_s)) W_hh                  (T - t factors)
+    dh_T/dh_t = prod_{s=t+1}^{T} diag(phi'(a_s)) W_hh           (T - t factors)
 
 whose norm is at most ``(max|phi'| * sigma_max(W_hh)) ** (T - t)``: it shrinks
 geometrically when that factor is below 1, and for ``phi`` the identity it
 grows or shrinks like ``rho(W_hh) ** (T - t)`` in the long run, ``rho`` being
 the spectral radius. This module computes those products step by step,
-without autograd, so the chapter on vanishing gradients can measure them.
+without autograd, so the chapter on vanishing gradients can measure them. The
+forward pass is :func:`rnnkit.rnn_numpy.rnn_step_forward`, called once per step;
+``"linear"`` (``phi`` the identity) is one of its activations.
 
 Reading order: activations and the forward pass that records ``a_t``, one
 step's Jacobian, the chain of products and its norms, the spectral radius and
@@ -31,6 +33,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from rnnkit.rnn_numpy import NUMPY_ACTIVATIONS, rnn_step_forward
 from rnnkit.shapes import (
     check_choice,
     check_finite,
@@ -54,20 +57,24 @@ __all__ = [
     "geometric_rate",
 ]
 
-ACTIVATIONS = ("linear", "tanh", "relu")
+#: ``"tanh"``, ``"relu"`` and ``"linear"`` (``phi`` the identity), as in rnn_numpy.
+ACTIVATIONS = NUMPY_ACTIVATIONS
 NORMS = ("spectral", "fro")
 
 # max |phi'| over all pre-activations, for the bound of per_step_bound
 _MAX_SLOPE = {"linear": 1.0, "tanh": 1.0, "relu": 1.0}
 
 
-# ----------------------------------------------------------------------------- activations and forward
+# -- activations and forward -----------------------------------------------------
 
 
 def activation_derivative(A: np.ndarray, activation: str = "tanh") -> np.ndarray:
-    """``phi'(A)`` elementwise, any shape: ``1`` (linear), ``1 - tanh(A)^2``, or ``[A > 0]`` (relu).
+    """``phi'(A)`` elementwise, any shape.
 
-    The relu derivative at exactly 0 is taken as 0, as torch does.
+    ``1 - tanh(A)^2`` (tanh), ``[A > 0]`` (relu) or ``1`` (linear). The relu
+    derivative at exactly 0 is taken as 0, as torch does.
+
+    Implements chapter 5, equation ``step-jacobian``.
     """
     check_float_array("A", A)
     check_choice("activation", activation, ACTIVATIONS)
@@ -76,14 +83,6 @@ def activation_derivative(A: np.ndarray, activation: str = "tanh") -> np.ndarray
     if activation == "tanh":
         return 1.0 - np.tanh(A) ** 2
     return (A > 0).astype(A.dtype)
-
-
-def _phi(a: np.ndarray, activation: str) -> np.ndarray:
-    if activation == "linear":
-        return a.copy()
-    if activation == "tanh":
-        return np.tanh(a)
-    return np.maximum(a, 0.0)
 
 
 def _check_W_hh(W_hh: object) -> int:
@@ -112,8 +111,10 @@ def forward_preactivations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the RNN over ``x`` and keep the pre-activations, which the Jacobians need.
 
-    The recurrence of :func:`rnnkit.rnn_numpy.rnn_forward`, plus ``"linear"``
-    (``phi`` the identity), for which the Jacobians no longer depend on the data.
+    Each step is :func:`rnnkit.rnn_numpy.rnn_step_forward`, the one definition of
+    the recurrence: called with ``"linear"`` it returns the pre-activation
+    ``a_t``, called with ``activation`` the state ``h_t = phi(a_t)``. With
+    ``"linear"`` the Jacobians no longer depend on the data.
 
     Args:
         x: ``(T, B, d)`` inputs, ``T >= 1``.
@@ -130,14 +131,14 @@ def forward_preactivations(
     )
     d = W_xh.shape[1]
     check_ndim_shape("b_h", check_float_array("b_h", b_h), (h,), dims=("h",))
+    hint = "for a single sequence add a batch axis: x[:, None, :]"
+    check_float_array("x", x)
     check_ndim_shape(
         "x",
-        check_float_array("x", x),
+        x,
         (None, None, d),
         dims=("T", "B", "d"),
-        hint="for a single sequence add a batch axis: x[:, None, :]"
-        if x.ndim == 2
-        else None,
+        hint=hint if x.ndim == 2 else None,
     )
     T, B, _ = x.shape
     if T == 0:
@@ -152,12 +153,14 @@ def forward_preactivations(
     H = np.empty((T, B, h), dtype=dtype)
     h_t = h0
     for t in range(T):
-        A[t] = x[t] @ W_xh.T + h_t @ W_hh.T + b_h  # (B, h)
-        h_t = H[t] = _phi(A[t], activation)
+        # a_{t+1}: the step with phi the identity; then h_{t+1} = phi(a_{t+1})
+        A[t], _ = rnn_step_forward(x[t], h_t, W_xh, W_hh, b_h, "linear")
+        h_t, _ = rnn_step_forward(x[t], h_t, W_xh, W_hh, b_h, activation)
+        H[t] = h_t
     return A, H
 
 
-# ----------------------------------------------------------------------------- Jacobians
+# -- Jacobians --------------------------------------------------------------------
 
 
 def _check_A(A: object, h: int) -> np.ndarray:
@@ -189,6 +192,8 @@ def step_jacobians(
 
     Returns:
         ``(T, B, h, h)``; ``J[t, b, i, j] = d h_{t+1, b, i} / d h_{t, b, j}``.
+
+    Implements chapter 5, equation ``step-jacobian``.
     """
     h = _check_W_hh(W_hh)
     _check_A(A, h)
@@ -197,12 +202,10 @@ def step_jacobians(
 
 
 def _chain(W_hh: np.ndarray, A: np.ndarray, activation: str):
-    """Yield ``(t, C_t)`` for t = T-1 down to 0, ``C_t = dh_T/dh_t`` of shape (B, h, h)."""
+    """Yield ``(t, C_t)`` for t = T-1 down to 0, ``C_t = dh_T/dh_t`` (B, h, h)."""
     D = activation_derivative(A, activation)  # (T, B, h)
     T, B, h = A.shape
-    C = np.broadcast_to(
-        np.eye(h, dtype=np.result_type(A, W_hh)), (B, h, h)
-    )  # dh_T/dh_T = I
+    C = np.broadcast_to(np.eye(h, dtype=np.result_type(A, W_hh)), (B, h, h))  # I
     for t in reversed(range(T)):
         # dh_T/dh_t = dh_T/dh_{t+1} . dh_{t+1}/dh_t = C_{t+1} diag(phi'(a_{t+1})) W_hh
         C = (C * D[t][:, None, :]) @ W_hh  # (B, h, h)
@@ -212,7 +215,7 @@ def _chain(W_hh: np.ndarray, A: np.ndarray, activation: str):
 def jacobian_chain(
     W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh"
 ) -> np.ndarray:
-    """The products ``C[t] = dh_T/dh_t`` for ``t = 0, ..., T-1`` (``h_0`` the initial state).
+    """The products ``C[t] = dh_T/dh_t`` for ``t = 0, ..., T-1`` (``h_0``: initial).
 
     Computed backwards, one step at a time, as BPTT does:
     ``C[T-1] = J[T-1]`` and ``C[t] = C[t+1] J[t]`` with ``J`` from
@@ -227,6 +230,8 @@ def jacobian_chain(
         ``(T, B, h, h)``; ``C[t, b, i, j] = d h_{T, b, i} / d h_{t, b, j}``.
         Memory is ``T * B * h * h`` floats; for long sequences use
         :func:`jacobian_chain_norms`, which keeps one product at a time.
+
+    Implements chapter 5, equation ``jacobian-chain``.
     """
     h = _check_W_hh(W_hh)
     _check_A(A, h)
@@ -241,7 +246,7 @@ def jacobian_chain(
 def jacobian_chain_norms(
     W_hh: np.ndarray, A: np.ndarray, activation: str = "tanh", *, norm: str = "spectral"
 ) -> np.ndarray:
-    """``||dh_T/dh_t||`` for ``t = 0, ..., T-1``: how much of a gradient at step T reaches step t.
+    """``||dh_T/dh_t||`` for ``t = 0, ..., T-1``: how much of a gradient reaches step t.
 
     Entry ``t`` is ``T - t`` steps back from the end (so entry ``T - 1`` is one
     step back and entry 0, the initial state, ``T`` steps back).
@@ -255,6 +260,8 @@ def jacobian_chain_norms(
 
     Returns:
         ``(T, B)`` norms, one per step and sequence.
+
+    Implements chapter 5, equation ``jacobian-chain``.
     """
     h = _check_W_hh(W_hh)
     _check_A(A, h)
@@ -271,26 +278,30 @@ def jacobian_chain_norms(
 
 
 def per_step_bound(W_hh: np.ndarray, activation: str = "tanh") -> float:
-    """``gamma = max|phi'| * sigma_max(W_hh)``: one step back shrinks a gradient by at least this.
+    """``gamma = max|phi'| * sigma_max(W_hh)``: a step back scales a gradient by <= it.
 
     Since the spectral norm of a product is at most the product of the norms,
     ``||dh_T/dh_t|| <= gamma ** (T - t)`` (spectral norm) for any data.
     For all three activations ``max|phi'| = 1``.
+
+    Implements chapter 5, equation ``gradient-bound``.
     """
     _check_W_hh(W_hh)
     check_choice("activation", activation, ACTIVATIONS)
     return _MAX_SLOPE[activation] * float(np.linalg.norm(W_hh, 2))
 
 
-# ----------------------------------------------------------------------------- spectral radius
+# -- spectral radius --------------------------------------------------------------
 
 
 def spectral_radius(W: np.ndarray) -> float:
-    """``rho(W) = max_i |lambda_i(W)|``, the largest eigenvalue modulus of a square matrix.
+    """``rho(W) = max_i |lambda_i(W)|``, the largest eigenvalue modulus of square ``W``.
 
     It is at most ``sigma_max(W)``, and equal to it for symmetric or orthogonal
     ``W``; ``||W^k||^(1/k) -> rho(W)`` as ``k`` grows, which is why it decides
     whether a linear recurrence shrinks or blows up in the long run.
+
+    Implements chapter 5, equation ``spectral-radius``.
     """
     check_ndim_shape("W", check_float_array("W", W), (None, None), dims=("h", "h"))
     if W.shape[0] != W.shape[1] or W.shape[0] == 0:
@@ -302,7 +313,7 @@ def spectral_radius(W: np.ndarray) -> float:
 
 
 def scale_to_spectral_radius(W: np.ndarray, rho: float) -> np.ndarray:
-    """A copy of ``W`` multiplied by ``rho / spectral_radius(W)``, so its spectral radius is ``rho``.
+    """A copy of ``W`` times ``rho / spectral_radius(W)``: spectral radius ``rho``.
 
     Scaling a matrix scales every eigenvalue, so the eigenvectors (and the
     "shape" of the matrix) stay the same. Raises ``ValueError`` when ``W`` has
@@ -312,17 +323,18 @@ def scale_to_spectral_radius(W: np.ndarray, rho: float) -> np.ndarray:
     """
     rho = check_positive_float("rho", rho)
     r = spectral_radius(W)
-    # Eigenvalues that are exactly 0 come out of floating point as round-off, up to about
-    # sqrt(machine epsilon) * ||W|| for a 2x2 nilpotent block; below 1e-6 * ||W|| we call them 0.
+    # Eigenvalues that are exactly 0 come out of floating point as round-off, up to
+    # about sqrt(machine epsilon) * ||W|| for a 2x2 nilpotent block; below
+    # 1e-6 * ||W|| we call them 0.
     if r <= 1e-6 * float(np.linalg.norm(W, 2)) or r == 0.0:
         raise ValueError(
-            f"W has spectral radius 0 (up to round-off: {r:.1e}), so no scaling gives it radius "
-            f"{rho}; start from a matrix with a non-zero eigenvalue"
+            f"W has spectral radius 0 (up to round-off: {r:.1e}), so no scaling gives "
+            f"it radius {rho}; start from a matrix with a non-zero eigenvalue"
         )
     return W * (rho / r)
 
 
-# ----------------------------------------------------------------------------- measurement
+# -- measurement ------------------------------------------------------------------
 
 
 def chain_norms_for_radii(
@@ -336,14 +348,14 @@ def chain_norms_for_radii(
     h0: np.ndarray | None = None,
     norm: str = "spectral",
 ) -> dict[float, np.ndarray]:
-    """For each ``rho`` in ``radii``: rescale ``W_hh`` to radius ``rho``, run ``x`` through, measure the chain.
+    """For each ``rho`` in ``radii``: rescale ``W_hh``, run ``x``, measure the chain.
 
     The same inputs, ``W_xh``, ``b_h`` and direction of ``W_hh`` for every
     radius, so the radius is the only thing that changes.
 
     Args:
         x: ``(T, B, d)`` inputs.
-        W_xh: ``(h, d)``; W_hh: ``(h, h)`` with non-zero spectral radius; b_h: ``(h,)``.
+        W_xh: ``(h, d)``; W_hh: ``(h, h)``, non-zero spectral radius; b_h: ``(h,)``.
         radii: positive numbers, at least one.
         activation, h0, norm: as in :func:`forward_preactivations` and
             :func:`jacobian_chain_norms`.
@@ -364,15 +376,18 @@ def chain_norms_for_radii(
 
 
 def geometric_rate(norms: np.ndarray, lags: np.ndarray) -> float:
-    """The factor per step of a geometric trend ``norms ~ c * r ** lags``: ``r = exp(slope)``.
+    """The factor per step of a geometric trend ``norms ~ c * r ** lags``.
 
-    ``slope`` is the least-squares slope of ``log(norms)`` against ``lags``. A
-    rate below 1 means the norm shrinks by that factor per step back, above 1
-    that it grows.
+    ``r = exp(slope)``, ``slope`` the least-squares slope of ``log(norms)``
+    against ``lags``. A rate below 1 means the norm shrinks by that factor per
+    step back, above 1 that it grows. For the norms of the linear chain,
+    ``||W^k||``, it estimates ``lim ||W^k||^(1/k)``, the spectral radius.
 
     Args:
         norms: ``(n,)`` positive, finite numbers, ``n >= 2``.
         lags: ``(n,)`` step distances (``T - t``), not all equal.
+
+    Implements chapter 5, equation ``spectral-radius``.
     """
     norms, lags = (
         np.asarray(norms, dtype=np.float64),
