@@ -1,25 +1,28 @@
 """A vanilla RNN language model in PyTorch: the numpy model's maths, with autograd.
 
 The recurrence is the one of the numpy chapter (``rnnkit.rnn_numpy``), with the
-same parameter names::
+same parameter names and row-vector states (chapter 3, equations ``rnn-hidden``
+and ``rnn-output``)::
 
     h_t = phi(x_t @ W_xh.T + h_{t-1} @ W_hh.T + b_h)      # (B, h)
     o_t = h_t @ W_ho.T + b_o                               # (B, V) logits
 
 * :class:`RNNScratch` writes that loop out in Python, one time step per
-  iteration, with ``nn.Parameter`` s named ``W_xh`` (h, d), ``W_hh`` (h, h) and
-  ``b_h`` (h,).
+  iteration (:meth:`RNNScratch.step` is the recurrence, written once), with
+  ``nn.Parameter`` s named ``W_xh`` (h, d), ``W_hh`` (h, h) and ``b_h`` (h,).
 * :class:`RNNLM` puts an input layer (one-hot, so ``d = V``, or an optional
   ``nn.Embedding``) in front and an output layer ``W_ho`` / ``b_o`` behind. Its
   recurrent layer is either ``cell="scratch"`` (:class:`RNNScratch`) or
   ``cell="torch"`` (``nn.RNN``: the same maths in one fused C++ loop, several
   times faster, but with a second, redundant bias ``bias_hh``).
-* :func:`numpy_params` / :func:`load_numpy_params` move weights between this
-  model and the numpy one, so the two can be checked against each other.
+* :func:`count_parameters` counts a model's scalars;
+  :func:`numpy_params` / :func:`load_numpy_params` move weights between a torch
+  model (an RNNLM, or an ``nn.RNN`` / RNNScratch with an ``nn.Linear``) and the
+  numpy one, so the two can be checked against each other.
 
-Layout: token ids come in **batch-first**, ``X`` of shape ``(B, T)``, as the
-minibatch iterators of :mod:`rnnkit.batching` yield them; everything inside and
-everything returned is **time-major**, ``(T, B, ...)``, as in the equations.
+Layout: time-major throughout, as everywhere in ``rnnkit``: token ids ``X``
+``(T, B)``, as the minibatch iterators of :mod:`rnnkit.batching` yield them,
+inputs ``(T, B, d)``, states ``(T, B, h)``, logits ``(T, B, V)``.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .shapes import check_choice, check_positive_int, describe_shape
+from .rnn_numpy import ACTIVATIONS
+from .seeding import seeded_torch, torch_generator
+from .shapes import check_choice, check_positive_int, check_tensor, describe_shape
 
 __all__ = [
-    "ACTIVATIONS",
     "CELLS",
     "RNNScratch",
     "RNNLM",
@@ -45,18 +49,7 @@ __all__ = [
     "load_numpy_params",
 ]
 
-ACTIVATIONS: tuple[str, ...] = ("tanh", "relu")
 CELLS: tuple[str, ...] = ("scratch", "torch")
-
-
-def _generator(seed: int | torch.Generator) -> torch.Generator:
-    if isinstance(seed, torch.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(
-            f"seed must be an int or a torch.Generator; got {type(seed).__name__}"
-        )
-    return torch.Generator().manual_seed(int(seed))
 
 
 def _uniform_(p: torch.Tensor, bound: float, g: torch.Generator) -> None:
@@ -66,11 +59,39 @@ def _uniform_(p: torch.Tensor, bound: float, g: torch.Generator) -> None:
         p.copy_((2.0 * u - 1.0) * bound)
 
 
+def _check_float(name: str, x: torch.Tensor, what: str) -> None:
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name} must be a floating-point tensor ({what}); got dtype {x.dtype}"
+        )
+
+
+def _check_state(
+    state: torch.Tensor | None,
+    B: int,
+    h: int,
+    *,
+    like: torch.Tensor,
+    name: str = "state",
+) -> torch.Tensor:
+    """Return ``state`` (B, h), or zeros of that shape when ``None``."""
+    if state is None:
+        return like.new_zeros((B, h))
+    check_tensor(name, state, (B, h), ("B", "h"))
+    if state.dtype != like.dtype:
+        raise TypeError(
+            f"{name} must have dtype {like.dtype} like the model's parameters; "
+            f"got {state.dtype}"
+        )
+    return state
+
+
 # -- the recurrent layer ------------------------------------------------------
 class RNNScratch(nn.Module):
     """Vanilla RNN layer written as an explicit loop over time.
 
-    ``h_t = phi(X[t] @ W_xh.T + h_{t-1} @ W_hh.T + b_h)`` with ``phi`` = tanh or relu.
+    ``h_t = phi(x_t @ W_xh.T + h_{t-1} @ W_hh.T + b_h)`` with ``phi`` = tanh or
+    relu, for ``x_t = X[t]``.
 
     Parameters
     ----------
@@ -81,8 +102,9 @@ class RNNScratch(nn.Module):
     activation:
         ``"tanh"`` (default) or ``"relu"``.
     seed:
-        Seed (or ``torch.Generator``) for the initial weights. Like ``nn.RNN``,
-        every parameter starts uniform in ``[-1/sqrt(h), 1/sqrt(h)]``.
+        Seed (or ``torch.Generator``) for the initial weights
+        (:func:`rnnkit.seeding.torch_generator`). Like ``nn.RNN``, every
+        parameter starts uniform in ``[-1/sqrt(h), 1/sqrt(h)]``.
     dtype:
         Parameter dtype (``torch.float32`` by default; ``float64`` for checks).
 
@@ -110,88 +132,65 @@ class RNNScratch(nn.Module):
         self.W_xh = nn.Parameter(torch.empty(h, d, dtype=dtype))  # (h, d)
         self.W_hh = nn.Parameter(torch.empty(h, h, dtype=dtype))  # (h, h)
         self.b_h = nn.Parameter(torch.empty(h, dtype=dtype))  # (h,)
-        g = _generator(seed)
+        g = torch_generator(seed)
         for p in (self.W_xh, self.W_hh, self.b_h):
             _uniform_(p, 1.0 / math.sqrt(h), g)
 
-    def _phi(self, a: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(a) if self.activation == "tanh" else torch.relu(a)
-
     def step(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        """One time step: ``x_t`` (B, d), ``h_prev`` (B, h) → ``h_t`` (B, h)."""
-        return self._phi(x_t @ self.W_xh.T + h_prev @ self.W_hh.T + self.b_h)
+        """One time step: ``x_t`` (B, d), ``h_prev`` (B, h) → ``h_t`` (B, h).
+
+        ``h_t = phi(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)``: the torch twin of
+        :func:`rnnkit.rnn_numpy.rnn_step_forward`, and the only place the
+        recurrence is written in torch.
+
+        Implements chapter 3, equation ``rnn-hidden``.
+        """
+        d, h = self.input_size, self.hidden_size
+        check_tensor("x_t", x_t, (None, d), ("B", "d"))
+        _check_float("x_t", x_t, "one-hot or embedded inputs")
+        check_tensor("h_prev", h_prev, (x_t.shape[0], h), ("B", "h"))
+        a_t = x_t @ self.W_xh.T + h_prev @ self.W_hh.T + self.b_h  # (B, h)
+        return torch.tanh(a_t) if self.activation == "tanh" else torch.relu(a_t)
 
     def forward(
         self, X: torch.Tensor, h0: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run the layer over a sequence.
+        """Run the layer over a sequence, calling :meth:`step` once per time step.
 
         Parameters
         ----------
-        X : (T, B, d) float tensor, time-major inputs.
+        X : (T, B, d) float tensor, time-major inputs, ``T >= 1``.
         h0 : (B, h) initial state, or ``None`` for zeros.
 
         Returns
         -------
         H : (T, B, h) every hidden state ``h_1 .. h_T``.
-        h_T : (B, h) the last one (``H[-1]``; ``h0`` when ``T = 0``).
+        h_T : (B, h) the last one, ``H[-1]``.
+
+        Implements chapter 3, equation ``rnn-hidden``.
         """
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(
-                f"X must be a torch.Tensor of shape (T, B, d={self.input_size}); got {type(X).__name__}"
-            )
-        if X.ndim != 3 or X.shape[2] != self.input_size:
+        d = self.input_size
+        hint = "; for one sequence add a batch axis: X[:, None, :]"
+        if isinstance(X, torch.Tensor) and X.ndim == 2:
             raise ValueError(
-                f"X must have shape (T, B, d={self.input_size}); got {tuple(X.shape)}"
-                + (
-                    "; for one sequence add a batch axis: X[:, None, :]"
-                    if X.ndim == 2
-                    else ""
-                )
+                f"X must have shape (T, B, d={d}); got {tuple(X.shape)}{hint}"
             )
-        if not X.is_floating_point():
-            raise TypeError(
-                f"X must be a floating-point tensor (one-hot or embedded inputs); got dtype {X.dtype}"
-            )
-        B = X.shape[1]
+        check_tensor("X", X, (None, None, d), ("T", "B", "d"))
+        _check_float("X", X, "one-hot or embedded inputs")
+        T, B, _ = X.shape
+        if T == 0:
+            raise ValueError("X must hold at least one time step (T >= 1); got T=0")
         h = _check_state(h0, B, self.hidden_size, like=self.W_hh, name="h0")
         outputs = []
         for x_t in X:  # x_t: (B, d)
             h = self.step(x_t, h)  # (B, h)
             outputs.append(h)
-        H = torch.stack(outputs) if outputs else X.new_zeros((0, B, self.hidden_size))
-        return H, h
-
-
-def _check_state(
-    state: torch.Tensor | None,
-    B: int,
-    h: int,
-    *,
-    like: torch.Tensor,
-    name: str = "state",
-) -> torch.Tensor:
-    """Return ``state`` (B, h), or zeros of that shape when ``None``; explain a mismatch."""
-    if state is None:
-        return like.new_zeros((B, h))
-    if not isinstance(state, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor of shape (B={B}, h={h}) or None; got {type(state).__name__}"
-        )
-    if tuple(state.shape) != (B, h):
-        raise ValueError(
-            f"{name} must have shape (B={B}, h={h}) to match the batch and hidden size; got {tuple(state.shape)}"
-        )
-    if state.dtype != like.dtype:
-        raise TypeError(
-            f"{name} must have dtype {like.dtype} like the model's parameters; got {state.dtype}"
-        )
-    return state
+        return torch.stack(outputs), h  # (T, B, h), (B, h)
 
 
 # -- the language model ----------------------------------------------------
 def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
-    """Validate token ids of shape (B, T) and return them as an ``int64`` tensor.
+    """Validate token ids of shape (T, B) and return them as an ``int64`` tensor.
 
     Accepts a ``torch.Tensor`` or a numpy array of integers. Raises
     ``TypeError`` for floats (ids are not one-hot vectors) and ``ValueError``
@@ -205,7 +204,7 @@ def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
         X = torch.from_numpy(X.astype(np.int64, copy=False))
     if not isinstance(X, torch.Tensor):
         raise TypeError(
-            f"{name} must be a (B, T) tensor of token ids; got {type(X).__name__}"
+            f"{name} must be a (T, B) tensor of token ids; got {type(X).__name__}"
         )
     if X.dtype == torch.bool or X.is_floating_point() or X.is_complex():
         raise TypeError(
@@ -213,14 +212,14 @@ def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
             "The model one-hot encodes ids itself; pass ids, not vectors"
         )
     if X.ndim != 2:
-        hint = "; for one sequence add a batch axis: X[None, :]" if X.ndim == 1 else ""
-        raise ValueError(f"{name} must have shape (B, T); got {tuple(X.shape)}{hint}")
+        hint = "; for one sequence add a batch axis: X[:, None]" if X.ndim == 1 else ""
+        raise ValueError(f"{name} must have shape (T, B); got {tuple(X.shape)}{hint}")
     if X.numel() > 0:
         lo, hi = int(X.min()), int(X.max())
         if lo < 0 or hi >= vocab_size:
             raise ValueError(
-                f"{name} holds token ids outside [0, V={vocab_size}): min {lo}, max {hi}; "
-                "was the model built for this vocabulary?"
+                f"{name} holds token ids outside [0, V={vocab_size}): min {lo}, "
+                f"max {hi}; was the model built for this vocabulary?"
             )
     return X.long()
 
@@ -234,7 +233,7 @@ class RNNLM(nn.Module):
         ``V``, the number of token ids.
     hidden_size:
         ``h``, the size of the hidden state.
-    embed_dim:
+    embed_size:
         ``None`` (default) feeds one-hot vectors, so ``d = V`` (as the
         from-scratch model of Dive into Deep Learning does); an int ``e`` puts an
         ``nn.Embedding(V, e)`` in front instead, so ``d = e``. Looking up row
@@ -246,18 +245,20 @@ class RNNLM(nn.Module):
         (``benchmarks/bench_charlm.py``) it trains markedly faster.
     cell:
         ``"scratch"`` (default): :class:`RNNScratch`, a Python loop over time.
-        ``"torch"``: ``nn.RNN``, the same recurrence in fused C++ — much faster on
-        CPU. ``nn.RNN`` adds ``bias_hh`` to ``bias_ih``; only their sum matters, so
-        it has ``h`` parameters more that do not change what it can compute.
+        ``"torch"``: ``nn.RNN``, the same recurrence in fused C++ — much faster
+        on CPU. ``nn.RNN`` adds ``bias_hh`` to ``bias_ih``; only their sum
+        matters, so it has ``h`` parameters more that do not change what it can
+        compute.
     activation:
         ``"tanh"`` (default) or ``"relu"``.
     dropout:
-        Probability of zeroing each entry of the hidden states ``H`` on their way
-        to the output layer, in training mode only (``model.train()``); the
+        Probability of zeroing each entry of the hidden states ``H`` on their
+        way to the output layer, in training mode only (``model.train()``); the
         recurrence itself is left alone. 0 (default) turns it off.
     seed:
-        Seed (or ``torch.Generator``) for the initial weights; nothing global is
-        touched. Recurrent and output weights start uniform in ``±1/sqrt(h)``, the
+        Seed (or ``torch.Generator``) for the initial weights
+        (:func:`rnnkit.seeding.torch_generator`); nothing global is touched.
+        Recurrent and output weights start uniform in ``±1/sqrt(h)``, the
         embedding (if any) standard normal, as PyTorch initialises them.
     dtype:
         ``torch.float32`` (default) or ``torch.float64``.
@@ -274,7 +275,7 @@ class RNNLM(nn.Module):
         vocab_size: int,
         hidden_size: int,
         *,
-        embed_dim: int | None = None,
+        embed_size: int | None = None,
         cell: str = "scratch",
         activation: str = "tanh",
         dropout: float = 0.0,
@@ -294,8 +295,8 @@ class RNNLM(nn.Module):
         self.drop = nn.Dropout(self.dropout)
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.embed_dim = (
-            None if embed_dim is None else check_positive_int("embed_dim", embed_dim)
+        self.embed_size = (
+            None if embed_size is None else check_positive_int("embed_size", embed_size)
         )
         self.cell = check_choice("cell", cell, CELLS)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
@@ -303,17 +304,13 @@ class RNNLM(nn.Module):
             raise TypeError(
                 f"dtype must be torch.float32 or torch.float64; got {dtype}"
             )
-        g = _generator(seed)
-        V, h = self.vocab_size, self.hidden_size
-        self.input_size = V if self.embed_dim is None else self.embed_dim
-        # torch's constructors draw their default init from the global RNG; fork it so
-        # that building a model leaves it as it was (the weights come from ``g`` below)
-        with torch.random.fork_rng(devices=[]):
-            self.embedding = (
-                None
-                if self.embed_dim is None
-                else nn.Embedding(V, self.embed_dim, dtype=dtype)
-            )
+        g = torch_generator(seed)
+        V, h, e = self.vocab_size, self.hidden_size, self.embed_size
+        self.input_size = V if e is None else e
+        # torch's constructors draw a default init from the global RNG: seeded_torch
+        # leaves that as it was (every weight is then drawn again from g below)
+        with seeded_torch(0):
+            self.embedding = None if e is None else nn.Embedding(V, e, dtype=dtype)
             if self.cell == "scratch":
                 self.rnn = RNNScratch(
                     self.input_size, h, activation=activation, seed=g, dtype=dtype
@@ -326,7 +323,7 @@ class RNNLM(nn.Module):
         if self.embedding is not None:
             with torch.no_grad():
                 self.embedding.weight.copy_(
-                    torch.randn(V, self.embed_dim, generator=g, dtype=torch.float64)
+                    torch.randn(V, e, generator=g, dtype=torch.float64)
                 )
         if self.cell == "torch":
             for p in self.rnn.parameters():
@@ -354,12 +351,14 @@ class RNNLM(nn.Module):
         B = check_positive_int("batch_size", batch_size)
         return self.out.weight.new_zeros((B, self.hidden_size))
 
-    def inputs(self, X: torch.Tensor) -> torch.Tensor:
-        """Ids (B, T) → time-major input vectors (T, B, d): one-hot or embedded."""
-        ids_tb = X.T  # (T, B)
+    def inputs(self, X: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Ids (T, B) → input vectors (T, B, d): one-hot (d = V) or embedded."""
+        return self._inputs(as_id_tensor(X, self.vocab_size))
+
+    def _inputs(self, X: torch.Tensor) -> torch.Tensor:
         if self.embedding is None:
-            return F.one_hot(ids_tb, self.vocab_size).to(self.dtype)  # (T, B, V)
-        return self.embedding(ids_tb)  # (T, B, e)
+            return F.one_hot(X, self.vocab_size).to(self.dtype)  # (T, B, V)
+        return self.embedding(X)  # (T, B, e)
 
     def forward(
         self, X: torch.Tensor | np.ndarray, state: torch.Tensor | None = None
@@ -368,20 +367,24 @@ class RNNLM(nn.Module):
 
         Parameters
         ----------
-        X : (B, T) int64 token ids, **batch-first** (as minibatches come).
+        X : (T, B) int64 token ids, time-major, ``T >= 1``.
         state : (B, h) hidden state to start from, or ``None`` for zeros.
 
         Returns
         -------
-        logits : (T, B, V) **time-major**: ``logits[t, b]`` scores the token that
-            follows ``X[b, t]``. Compare with targets ``Y.T`` (T, B).
+        logits : (T, B, V): ``logits[t, b]`` scores the token that follows
+            ``X[t, b]``; compare with targets ``Y`` (T, B).
         h_T : (B, h) the final hidden state, to carry into the next minibatch
             (detach it first when training with truncated BPTT).
+
+        Implements chapter 3, equations ``rnn-hidden`` and ``rnn-output``.
         """
         X = as_id_tensor(X, self.vocab_size)
-        B = X.shape[0]
+        T, B = X.shape
+        if T == 0:
+            raise ValueError("X must hold at least one time step (T >= 1); got T=0")
         h0 = _check_state(state, B, self.hidden_size, like=self.out.weight)
-        inp = self.inputs(X)  # (T, B, d)
+        inp = self._inputs(X)  # (T, B, d)
         if self.cell == "scratch":
             H, h_T = self.rnn(inp, h0)  # (T, B, h), (B, h)
         else:

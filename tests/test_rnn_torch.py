@@ -24,9 +24,9 @@ from torch import nn
 from rnnkit.rnn_torch import (
     RNNLM,
     RNNScratch,
+    count_parameters,
     load_numpy_params,
     numpy_params,
-    count_parameters,
 )
 
 torch.set_num_threads(1)
@@ -164,7 +164,7 @@ def test_scratch_validation_errors():
     with pytest.raises(TypeError, match=r"X must be a torch.Tensor"):
         cell(np.zeros((5, 2, 3)))
     with pytest.raises(
-        ValueError, match=r"h0 must have shape \(B=2, h=4\) .*got \(3, 4\)"
+        ValueError, match=r"h0 must have shape \(B=2, h=4\).*got \(3, 4\)"
     ):
         cell(torch.zeros(5, 2, 3), torch.zeros(3, 4))
     with pytest.raises(
@@ -179,21 +179,46 @@ def test_scratch_validation_errors():
         TypeError, match=r"input_size must be a positive int; got float"
     ):
         RNNScratch(3.0, 4)
-    with pytest.raises(
-        TypeError, match=r"seed must be an int or a torch.Generator; got str"
-    ):
+    with pytest.raises(TypeError, match=r"seed must be an int; got str"):
         RNNScratch(3, 4, seed="0")
+    with pytest.raises(ValueError, match=r"X must hold at least one time step"):
+        cell(torch.zeros(0, 2, 3))  # as rnn_numpy.rnn_forward: T = 0 is no sequence
+
+
+def test_scratch_step_is_the_recurrence_and_checks_its_inputs():
+    cell = RNNScratch(3, 4, seed=2, dtype=F64)
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(5, 2, 3, generator=g, dtype=F64)
+    H, h_T = cell(X)
+    h = torch.zeros(2, 4, dtype=F64)
+    for t in range(5):  # forward is step in a loop
+        h = cell.step(X[t], h)
+        torch.testing.assert_close(h, H[t], atol=0, rtol=0)
+    with pytest.raises(
+        ValueError, match=r"x_t must have shape \(B, d=3\); got \(2, 4\)"
+    ):
+        cell.step(torch.zeros(2, 4, dtype=F64), h)
+    with pytest.raises(ValueError, match=r"x_t must have shape \(B, d=3\); got \(3,\)"):
+        cell.step(torch.zeros(3, dtype=F64), h)
+    with pytest.raises(
+        ValueError, match=r"h_prev must have shape \(B=3, h=4\); got \(2, 4\)"
+    ):
+        cell.step(torch.zeros(3, 3, dtype=F64), h)
+    with pytest.raises(TypeError, match=r"x_t must be a floating-point tensor"):
+        cell.step(torch.zeros(2, 3, dtype=torch.long), h)
+    with pytest.raises(TypeError, match=r"h_prev must be a torch.Tensor"):
+        cell.step(torch.zeros(2, 3, dtype=F64), np.zeros((2, 4)))
 
 
 # -- RNNLM ---------------------------------------------------------------------
 def numpy_lm_logits(
     X_ids: np.ndarray, P: dict[str, np.ndarray], V: int, activation: str = "tanh"
 ) -> np.ndarray:
-    """Reference LM forward: ids (B, T) → logits (T, B, V), one-hot inputs."""
-    x = np.eye(V)[X_ids.T]  # (T, B, V)
+    """Reference LM forward: ids (T, B) → logits (T, B, V), one-hot inputs."""
+    x = np.eye(V)[X_ids]  # (T, B, V)
     H = numpy_rnn(
         x,
-        np.zeros((X_ids.shape[0], P["W_hh"].shape[0])),
+        np.zeros((X_ids.shape[1], P["W_hh"].shape[0])),
         P["W_xh"],
         P["W_hh"],
         P["b_h"],
@@ -210,7 +235,7 @@ def test_rnnlm_forward_matches_numpy_reference(cell, activation):
     model = load_numpy_params(
         RNNLM(V, h, cell=cell, activation=activation, dtype=F64), P
     )
-    X = np.random.default_rng(0).integers(0, V, (B, T))
+    X = np.random.default_rng(0).integers(0, V, (T, B))
     logits, h_T = model(torch.from_numpy(X))
     assert logits.shape == (T, B, V) and h_T.shape == (B, h)
     np.testing.assert_allclose(
@@ -227,10 +252,10 @@ def test_rnnlm_state_carries_like_one_long_pass():
     P = random_params(V, h, V, seed=3)
     for cell in ("scratch", "torch"):
         model = load_numpy_params(RNNLM(V, h, cell=cell, dtype=F64), P)
-        X = torch.from_numpy(np.random.default_rng(1).integers(0, V, (2, 10)))
+        X = torch.from_numpy(np.random.default_rng(1).integers(0, V, (10, 2)))
         whole, h_whole = model(X)
-        first, s = model(X[:, :6])
-        second, h_end = model(X[:, 6:], s)
+        first, s = model(X[:6])
+        second, h_end = model(X[6:], s)
         torch.testing.assert_close(
             torch.cat([first, second]), whole, atol=1e-12, rtol=0
         )
@@ -245,13 +270,13 @@ def test_autograd_matches_rnn_numpy_backward():
     V, h, B, T = 6, 5, 3, 8
     P = random_params(V, h, V, seed=4)
     g = np.random.default_rng(5)
-    X, Y = g.integers(0, V, (B, T)), g.integers(0, V, (B, T))
-    loss_np, grads_np, hT_np = rnn_numpy.lm_loss_and_grads(P, X.T.copy(), Y.T.copy())
+    X, Y = g.integers(0, V, (T, B)), g.integers(0, V, (T, B))
+    loss_np, grads_np, hT_np = rnn_numpy.lm_loss_and_grads(P, X, Y)
     for cell in ("scratch", "torch"):
         model = load_numpy_params(RNNLM(V, h, cell=cell, dtype=F64), P)
         logits, h_T = model(torch.from_numpy(X))
         loss = nn.functional.cross_entropy(
-            logits.reshape(-1, V), torch.from_numpy(Y).T.reshape(-1)
+            logits.reshape(-1, V), torch.from_numpy(Y).reshape(-1)
         )
         loss.backward()
         assert abs(loss.item() - loss_np) < 1e-12
@@ -273,20 +298,23 @@ def test_autograd_matches_rnn_numpy_backward():
 def test_embedding_model_shapes_and_state():
     V, h, e = 9, 6, 4
     for cell in ("scratch", "torch"):
-        model = RNNLM(V, h, embed_dim=e, cell=cell)
+        model = RNNLM(V, h, embed_size=e, cell=cell)
         assert model.rnn.input_size == e
-        logits, h_T = model(torch.zeros(2, 3, dtype=torch.long), model.begin_state(2))
+        X = torch.tensor([[0, 1], [2, 3], [8, 8]])  # (T, B) = (3, 2)
+        logits, h_T = model(X, model.begin_state(2))
         assert logits.shape == (3, 2, V) and h_T.shape == (2, h)
+        assert model.inputs(X).shape == (3, 2, e)
+        torch.testing.assert_close(model.inputs(X)[2, 0], model.embedding.weight[8])
         assert logits.dtype == torch.float32
     assert torch.equal(model.begin_state(4), torch.zeros(4, h))
 
 
 def test_rnnlm_accepts_numpy_ids_and_is_seeded():
     V, h = 7, 5
-    X = np.random.default_rng(0).integers(0, V, (3, 4))
+    X = np.random.default_rng(0).integers(0, V, (4, 3))
     before = torch.get_rng_state()
     for cell in ("scratch", "torch"):
-        RNNLM(V, h, cell=cell, embed_dim=3)
+        RNNLM(V, h, cell=cell, embed_size=3)
     assert torch.equal(torch.get_rng_state(), before), (
         "building a model must not use the global RNG"
     )
@@ -301,7 +329,7 @@ def test_rnnlm_accepts_numpy_ids_and_is_seeded():
 def test_dropout_only_in_training_mode():
     V, h = 7, 16
     model = RNNLM(V, h, cell="torch", dropout=0.5)
-    X = torch.zeros(2, 5, dtype=torch.long)
+    X = torch.zeros(5, 2, dtype=torch.long)
     model.eval()
     assert torch.equal(model(X)[0], model(X)[0])
     model.train()
@@ -338,16 +366,16 @@ def test_torch_cell_export_folds_the_two_biases():
         rtol=0,
     )
     dst = load_numpy_params(RNNLM(V, h, cell="scratch", dtype=F64), P)
-    X = torch.from_numpy(np.random.default_rng(0).integers(0, V, (2, 9)))
+    X = torch.from_numpy(np.random.default_rng(0).integers(0, V, (9, 2)))
     torch.testing.assert_close(dst(X)[0], src(X)[0], atol=1e-12, rtol=0)
 
 
 def test_rnn_numpy_init_params_load():
     rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
     V, h = 8, 5
-    P = rnn_numpy.init_params(V, h, V, rng=0)
+    P = rnn_numpy.init_params(V, h, V, seed=0)
     model = load_numpy_params(RNNLM(V, h, dtype=F64), P)
-    X = np.random.default_rng(2).integers(0, V, (3, 6))
+    X = np.random.default_rng(2).integers(0, V, (6, 3))
     np.testing.assert_allclose(
         model(X)[0].detach().numpy(), numpy_lm_logits(X, P, V), atol=1e-12, rtol=0
     )
@@ -357,7 +385,7 @@ def test_embedding_params_round_trip():
     V, h, e = 6, 4, 3
     P = random_params(e, h, V, seed=1)
     P["embedding"] = np.random.default_rng(0).normal(size=(V, e))
-    model = load_numpy_params(RNNLM(V, h, embed_dim=e, dtype=F64), P)
+    model = load_numpy_params(RNNLM(V, h, embed_size=e, dtype=F64), P)
     out = numpy_params(model)
     for k in P:
         np.testing.assert_array_equal(out[k], P[k])
@@ -373,7 +401,9 @@ def test_count_parameters():
     assert count_parameters(RNNLM(V, h, cell="torch")) == h * (V + h + V + 1) + V + h
     # with an embedding (V, e): d = e, plus V*e embedding entries
     e = 10
-    assert count_parameters(RNNLM(V, h, embed_dim=e)) == h * (e + h + V + 1) + V + V * e
+    assert (
+        count_parameters(RNNLM(V, h, embed_size=e)) == h * (e + h + V + 1) + V + V * e
+    )
     rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
     assert count_parameters(RNNLM(V, h)) == rnn_numpy.param_count(V, h, V)
 
@@ -438,11 +468,11 @@ def test_rnnlm_input_validation():
     model = RNNLM(V, h)
     with pytest.raises(
         ValueError,
-        match=r"X must have shape \(B, T\); got \(4,\); for one sequence add a batch axis",
+        match=r"X must have shape \(T, B\); got \(4,\); .*batch axis: X\[:, None\]",
     ):
         model(torch.zeros(4, dtype=torch.long))
     with pytest.raises(
-        ValueError, match=r"X must have shape \(B, T\); got \(2, 3, 5\)"
+        ValueError, match=r"X must have shape \(T, B\); got \(2, 3, 5\)"
     ):
         model(torch.zeros(2, 3, 5, dtype=torch.long))
     with pytest.raises(
@@ -455,23 +485,25 @@ def test_rnnlm_input_validation():
     ):
         model(np.zeros((2, 3)))
     with pytest.raises(
-        TypeError, match=r"X must be a \(B, T\) tensor of token ids; got list"
+        TypeError, match=r"X must be a \(T, B\) tensor of token ids; got list"
     ):
         model([[1, 2]])
     with pytest.raises(ValueError, match=r"outside \[0, V=5\): min 0, max 5"):
-        model(torch.tensor([[0, 5]]))
+        model(torch.tensor([[0], [5]]))
     with pytest.raises(ValueError, match=r"outside \[0, V=5\): min -1, max 2"):
-        model(torch.tensor([[-1, 2]]))
+        model(torch.tensor([[-1], [2]]))
+    with pytest.raises(ValueError, match=r"X must hold at least one time step"):
+        model(torch.zeros(0, 2, dtype=torch.long))
     with pytest.raises(
-        ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(1, 2, 3\)"
+        ValueError, match=r"state must have shape \(B=2, h=3\).*got \(1, 2, 3\)"
     ):
-        model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(1, 2, 3))
+        model(torch.zeros(4, 2, dtype=torch.long), torch.zeros(1, 2, 3))
     with pytest.raises(
-        ValueError, match=r"state must have shape \(B=2, h=3\) .*got \(3, 3\)"
+        ValueError, match=r"state must have shape \(B=2, h=3\).*got \(3, 3\)"
     ):
-        model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(3, 3))
+        model(torch.zeros(4, 2, dtype=torch.long), torch.zeros(3, 3))
     with pytest.raises(TypeError, match=r"state must have dtype torch.float32"):
-        model(torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 3, dtype=F64))
+        model(torch.zeros(4, 2, dtype=torch.long), torch.zeros(2, 3, dtype=F64))
 
 
 def test_rnnlm_constructor_validation():
@@ -483,8 +515,10 @@ def test_rnnlm_constructor_validation():
         ValueError, match=r"vocab_size must be a positive int \(>= 1\); got 0"
     ):
         RNNLM(0, 3)
-    with pytest.raises(ValueError, match=r"embed_dim must be a positive int"):
-        RNNLM(5, 3, embed_dim=-2)
+    with pytest.raises(ValueError, match=r"embed_size must be a positive int"):
+        RNNLM(5, 3, embed_size=-2)
+    with pytest.raises(TypeError, match=r"seed must be an int; got float"):
+        RNNLM(5, 3, seed=1.5)
     with pytest.raises(
         ValueError, match=r"dropout must be a probability in \[0, 1\); got 1.0"
     ):
