@@ -23,7 +23,10 @@ __all__ = ["global_norm", "clip_grad_norm"]
 
 
 def global_norm(grads: dict[str, np.ndarray]) -> float:
-    """``sqrt(sum_k ||grads[k]||^2)``, the Euclidean norm of all arrays as one vector."""
+    """``sqrt(sum_k ||grads[k]||^2)``, the Euclidean norm of all arrays as one vector.
+
+    Implements chapter 4, equation ``clip-norm``.
+    """
     if not isinstance(grads, dict):
         raise TypeError(
             f"grads must be a dict of numpy arrays; got {type(grads).__name__}"
@@ -33,7 +36,8 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
     arrays = [np.asarray(g, dtype=np.float64) for g in grads.values() if g.size]
     if not arrays:
         return 0.0
-    # Divide by the largest magnitude first so squaring cannot overflow for large finite values.
+    # Divide by the largest magnitude first so squaring cannot overflow for large finite
+    # values.
     m = max(float(np.max(np.abs(g))) for g in arrays)
     if m == 0.0 or not np.isfinite(m):
         return m
@@ -54,6 +58,8 @@ def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     Raises:
         ValueError: ``max_norm`` is not > 0, or a gradient holds NaN/inf
             (rescaling cannot repair that; lower the learning rate instead).
+
+    Implements chapter 4, equation ``clip-norm``.
     """
     max_norm = check_positive_float("max_norm", max_norm)
     norm = global_norm(grads)

@@ -26,7 +26,7 @@ def _fmt(v: Any) -> str:
 
 
 def check_equal(name: str, got: Any, expected: Any) -> None:
-    """Exact comparison of plain values (ints, strings, lists), naming the first difference."""
+    """Exact comparison of plain values (ints, strings, lists); names the first diff."""
     if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
         if len(got) != len(expected):
             raise AssertionError(
@@ -48,7 +48,7 @@ def check_close(
     *,
     rel: float = 1e-9,
 ) -> None:
-    """Compare one number; if it equals a known wrong answer, say which mistake gives it.
+    """Compare one number; if it equals a known wrong answer, name the mistake.
 
     ``mistakes`` pairs a wrong value with a hint, e.g.
     ``[(66.7, "did you average the log-probabilities over all T positions?")]``.
@@ -92,7 +92,8 @@ def check_array(
         if bad.size:
             i = tuple(int(k) for k in bad[0])
             raise AssertionError(
-                f"{name}{list(i)} is {arr[i]}, expected {exp[i]} ({len(bad)} entries differ)"
+                f"{name}{list(i)} is {arr[i]}, expected {exp[i]} "
+                f"({len(bad)} entries differ)"
             )
         return
     if not np.all(np.isfinite(arr)):
@@ -102,7 +103,8 @@ def check_array(
     if np.any(err > tol):
         i = tuple(int(k) for k in np.unravel_index(np.argmax(err - tol), err.shape))
         raise AssertionError(
-            f"{name} is wrong: max error {err.max():.3g}; e.g. {name}{list(i)} is {arr[i]:.6g}, expected {exp[i]:.6g}"
+            f"{name} is wrong: max error {err.max():.3g}; "
+            f"e.g. {name}{list(i)} is {arr[i]:.6g}, expected {exp[i]:.6g}"
         )
 
 

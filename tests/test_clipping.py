@@ -1,4 +1,4 @@
-"""Tests for rnnkit.clipping: the norm is the true global norm, clipping keeps the direction."""
+"""Tests for rnnkit.clipping: the true global norm; clipping keeps the direction."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_norm_matches_torch():
         torch_norm, rel=1e-12
     )  # float64 round-off
     for g, p in zip(grads.values(), tensors):
-        # torch divides by (norm + 1e-6); with a norm ~20 that is a 5e-8 relative difference.
+        # torch divides by (norm + 1e-6): with a norm ~20, 5e-8 relative difference.
         np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-7)
 
 

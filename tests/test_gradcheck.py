@@ -13,7 +13,7 @@ def test_numerical_gradient_of_sin_is_cos():
     x = np.random.default_rng(0).normal(size=(3, 4))
     c = np.arange(12.0).reshape(3, 4)
     num = numerical_gradient(lambda: float(np.sum(c * np.sin(x))), x)
-    # eps = 1e-5: truncation eps^2/6 * |c| ~ 2e-10, round-off ~ 1e-16 * |f| / eps ~ 1e-10.
+    # eps = 1e-5: truncation eps^2/6 * |c| ~ 2e-10, round-off 1e-16 * |f| / eps ~ 1e-10.
     np.testing.assert_allclose(num, c * np.cos(x), rtol=0, atol=1e-9)
 
 
@@ -131,11 +131,11 @@ def test_grad_check_params_accepts_right_and_flags_wrong_gradients():
 
 
 def test_grad_check_params_on_the_rnn_language_model():
-    # Plain centred differences with the default eps = 1e-5: errors are mostly ~1e-10 and at
-    # worst ~1e-7 on small entries (truncation + round-off), so the chapter's rule of
-    # thumb "< 1e-6 is right" holds; a wrong gradient is >= 1e-3.
+    # Plain centred differences with the default eps = 1e-5: errors are mostly ~1e-10
+    # and at worst ~1e-7 on small entries (truncation + round-off), so the chapter's
+    # rule of thumb "< 1e-6 is right" holds; a wrong gradient is >= 1e-3.
     r = np.random.default_rng(4)
-    params = init_params(5, 4, 5, rng=r)
+    params = init_params(5, 4, 5, seed=r)
     X, Y, h0 = r.integers(0, 5, (6, 3)), r.integers(0, 5, (6, 3)), r.normal(size=(3, 4))
     _, grads, _ = lm_loss_and_grads(params, X, Y, h0)
     errors = grad_check_params(
