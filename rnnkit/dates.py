@@ -13,7 +13,8 @@ order are the ones real software prints. Nothing is downloaded.
 
 Reading order: data (:func:`make_date_pairs`), vocabularies
 (:func:`build_vocabs`), tensors (:func:`pad_batch`, :func:`encode_pairs`).
-Everything returned is **time-major**: ids of shape ``(T, B)``.
+Everything returned is **time-major**: ids of shape ``(T, B)``. The train/test
+split the chapters share is :func:`rnnkit.date_task.split_date_pairs`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 from babel.dates import format_date
 
+from .seeding import numpy_rng
 from .shapes import check_positive_int
 from .vocab import BOS, EOS, PAD, Vocab, tokenize
 
@@ -46,7 +48,8 @@ FORMATS: tuple[str, ...] = ("medium", "long", "full", "d MMMM y", "dd.MM.y")
 def _date_range(start: _dt.date, end: _dt.date) -> tuple[int, int]:
     if not isinstance(start, _dt.date) or not isinstance(end, _dt.date):
         raise TypeError(
-            f"start and end must be datetime.date; got {type(start).__name__}, {type(end).__name__}"
+            "start and end must be datetime.date; got "
+            f"{type(start).__name__}, {type(end).__name__}"
         )
     if end < start:
         raise ValueError(f"end must not be before start; got start={start}, end={end}")
@@ -56,7 +59,7 @@ def _date_range(start: _dt.date, end: _dt.date) -> tuple[int, int]:
 def make_date_pairs(
     n: int,
     *,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     locales: Sequence[str] = LOCALES,
     formats: Sequence[str] = FORMATS,
     start: _dt.date = _dt.date(1900, 1, 1),
@@ -67,7 +70,7 @@ def make_date_pairs(
     Each pair draws a day uniformly from ``[start, end]``, a locale from
     ``locales`` and a Babel/CLDR format from ``formats`` (a width such as
     ``"long"`` or a pattern such as ``"d MMMM y"``), all from
-    ``numpy.random.default_rng(seed)``.
+    :func:`rnnkit.seeding.numpy_rng` of ``seed`` (an int, or a generator).
 
     >>> make_date_pairs(1, seed=0, locales=("en_GB",), formats=("d MMMM y",),
     ...                 start=_dt.date(1601, 3, 12), end=_dt.date(1601, 3, 12))
@@ -83,7 +86,7 @@ def make_date_pairs(
             f"formats must be a non-empty sequence of formats; got {formats!r}"
         )
     lo, hi = _date_range(start, end)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     days = rng.integers(lo, hi + 1, size=n)
     loc_idx = rng.integers(0, len(locales), size=n)
     fmt_idx = rng.integers(0, len(formats), size=n)
@@ -126,7 +129,8 @@ def pad_batch(
     lengths = [len(s) for s in seqs]
     if min(lengths) == 0:
         raise ValueError(
-            f"every sequence needs at least one id; sequence {lengths.index(0)} is empty"
+            "every sequence needs at least one id; "
+            f"sequence {lengths.index(0)} is empty"
         )
     ids = torch.full((max(lengths), len(seqs)), pad_id, dtype=torch.long)
     for b, s in enumerate(seqs):

@@ -1,127 +1,121 @@
-"""An RNN encoder–decoder (seq2seq) in PyTorch, with teacher forcing and a masked loss.
+"""An RNN encoder–decoder (seq2seq) in PyTorch, with teacher forcing.
 
 The encoder reads the source ``x_1..x_S`` and keeps only its last hidden state,
 the **context** ``c = h_S``. The decoder is a second RNN that starts from
-``s_0 = c`` and writes the target one token at a time::
+``s_0 = c`` and writes the target one token at a time (chapter 6, equations
+``encoder-context`` and ``decoder-step``; row-vector states as everywhere)::
 
-    h_t = tanh(W_xh e(x_t) + W_hh h_{t-1} + b_h)                    # encoder, (B, h)
-    s_t = tanh(W_xs [e(y_{t-1}); c] + W_ss s_{t-1} + b_s)           # decoder, (B, h)
-    o_t = W_so s_t + b_o                                            # logits,  (B, V)
+    h_t = tanh(e(x_t) @ W_xh.T + h_{t-1} @ W_hh.T + b_h)             # (B, h)
+    s_t = tanh([e(y_{t-1}); c] @ W_xs.T + s_{t-1} @ W_ss.T + b_s)     # (B, h)
+    o_t = s_t @ W_so.T + b_o                                          # (B, V)
 
 ``[e(y_{t-1}); c]`` feeds the context at every step (``feed_context=True``);
 without it the decoder reads ``e(y_{t-1})`` alone and sees ``c`` only through
 ``s_0``. During training ``y_{t-1}`` is the ground-truth previous token with
 probability ``teacher_forcing_ratio`` and the model's own previous prediction
-otherwise. The loss is the mean cross-entropy over the *valid* (unpadded)
-target positions, :func:`masked_cross_entropy`.
+otherwise (chapter 7). The loss is the mean cross-entropy over the *valid*
+(unpadded) target positions, :func:`rnnkit.losses.masked_cross_entropy`
+(chapter 8).
 
-Layout: all ids are **time-major**, ``(T, B)``, as :func:`rnnkit.dates.encode_pairs`
-returns them. Reading order: masks, model, loss, training, decoding and scoring.
+Layout: all ids are **time-major**, ``(T, B)``, as
+:func:`rnnkit.dates.encode_pairs` returns them. Reading order: model, training,
+decoding and scoring. The date task the chapters train on, with its one
+train/test split, is :mod:`rnnkit.date_task`.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .shapes import check_positive_float, check_positive_int, describe_shape
+from . import training
+from .losses import masked_cross_entropy, sequence_mask
+from .seeding import seeded_torch, torch_generator
+from .shapes import (
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+    check_tensor,
+)
 
 __all__ = [
-    "sequence_mask",
     "Encoder",
     "Decoder",
     "Seq2Seq",
-    "masked_cross_entropy",
     "train_seq2seq",
     "exact_match_accuracy",
     "greedy_accuracy",
-    "train_date_model",
 ]
 
 
-def _check_tensor(
-    name: str, x: object, expected, dims, *, integer: bool = False
-) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
-    ok = x.dim() == len(expected) and all(
-        e is None or e == s for e, s in zip(expected, x.shape)
-    )
-    if not ok:
+def _check_ids(name: str, ids: torch.Tensor, vocab_size: int) -> None:
+    """Token ids must index the embedding table: ``0 <= id < vocab_size``."""
+    if ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
         raise ValueError(
-            f"{name} must have shape {describe_shape(expected, dims)}; got {tuple(x.shape)}"
+            f"{name} must be ids in [0, vocab_size={vocab_size}); got min "
+            f"{int(ids.min())}, max {int(ids.max())}"
         )
-    if integer and (x.dtype.is_floating_point or x.dtype == torch.bool):
-        raise TypeError(f"{name} must hold integer ids; got dtype {x.dtype}")
+
+
+def _check_state(name: str, x: object, B: int, h: int) -> torch.Tensor:
+    check_tensor(name, x, (B, h), ("B", "h"))
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point tensor; got dtype {x.dtype}")
     return x
-
-
-def _generator(seed: int) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
-    return torch.Generator().manual_seed(seed)
-
-
-# -- masks ---------------------------------------------------------------------
-def sequence_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
-    """``m[t, b] = t < lengths[b]``: a ``(T, B)`` bool mask of the valid steps.
-
-    >>> sequence_mask(torch.tensor([3, 1]), 4).T.int().tolist()
-    [[1, 1, 1, 0], [1, 0, 0, 0]]
-    """
-    _check_tensor("lengths", lengths, (None,), ("B",), integer=True)
-    T = check_positive_int("T", T)
-    if lengths.numel() and (lengths.min() < 0 or lengths.max() > T):
-        raise ValueError(
-            f"lengths must lie in [0, T={T}]; got min {int(lengths.min())}, max {int(lengths.max())}"
-        )
-    return torch.arange(T).unsqueeze(1) < lengths.unsqueeze(0)
 
 
 # -- model ---------------------------------------------------------------------
 class Encoder(nn.Module):
-    """Embedding + ``nn.RNN`` (tanh). ``forward(src (S, B), lengths (B,))`` → ``(H (S, B, h), c (B, h))``.
+    """Embedding + ``nn.RNN`` (tanh) that reads the source into a context ``c``.
 
-    The batch is *packed*, so the RNN stops at each sequence's own length:
-    ``c[b]`` is the hidden state after the last real token of sequence ``b``,
-    whatever padding follows it. ``H`` is zero at padded steps.
+    ``forward(src (S, B), src_lengths (B,))`` → ``(H (S, B, h), c (B, h))``.
     """
 
     def __init__(
         self, vocab_size: int, embed_size: int, hidden_size: int, *, pad_id: int = 0
     ) -> None:
         super().__init__()
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.embedding = nn.Embedding(
-            check_positive_int("vocab_size", vocab_size),
-            check_positive_int("embed_size", embed_size),
-            padding_idx=pad_id,
+            vocab_size, check_positive_int("embed_size", embed_size), padding_idx=pad_id
         )
-        self.rnn = nn.RNN(
-            embed_size,
-            check_positive_int("hidden_size", hidden_size),
-            nonlinearity="tanh",
-        )
+        self.rnn = nn.RNN(embed_size, hidden_size, nonlinearity="tanh")
 
     def forward(
-        self, src: torch.Tensor, lengths: torch.Tensor
+        self, src: torch.Tensor, src_lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_tensor("src", src, (None, None), ("S", "B"), integer=True)
-        _check_tensor("src_lengths", lengths, (src.shape[1],), ("B",), integer=True)
-        if lengths.min() < 1 or lengths.max() > src.shape[0]:
+        """All encoder states ``H`` ``(S, B, h)`` and the context ``c = h_S`` (B, h).
+
+        The batch is *packed*, so the RNN stops at each sequence's own length:
+        ``c[b]`` is the hidden state after the last real token of sequence
+        ``b``, whatever padding follows it, and ``H`` is zero at padded steps.
+
+        Args:
+            src: ``(S, B)`` source ids in ``[0, vocab_size)``, padded at the end.
+            src_lengths: ``(B,)`` the number of real ids of each source, in
+                ``[1, S]``.
+
+        Implements chapter 6, equation ``encoder-context``.
+        """
+        check_tensor("src", src, (None, None), ("S", "B"), integer=True)
+        S, B = src.shape
+        check_tensor("src_lengths", src_lengths, (B,), ("B",), integer=True)
+        if B and (src_lengths.min() < 1 or src_lengths.max() > S):
             raise ValueError(
-                f"src_lengths must lie in [1, S={src.shape[0]}]; got {lengths.tolist()}"
+                f"src_lengths must lie in [1, S={S}]; got {src_lengths.tolist()}"
             )
+        _check_ids("src", src, self.vocab_size)
         packed = pack_padded_sequence(
-            self.embedding(src), lengths.cpu(), enforce_sorted=False
+            self.embedding(src), src_lengths.cpu(), enforce_sorted=False
         )
         out, h_n = self.rnn(packed)
-        H, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=src.shape[0])
+        H, _ = pad_packed_sequence(out, total_length=S)
         return H, h_n[0]
 
 
@@ -129,8 +123,8 @@ class Decoder(nn.Module):
     """Embedding + ``nn.RNN`` (tanh) + a linear output layer.
 
     ``step(y_prev (B,), s (B, h), c (B, h))`` → ``(logits (B, V), s_next (B, h))``
-    runs one time step; ``forward(tgt_in (T, B), c)`` runs all ``T`` steps on
-    given inputs (teacher forcing) starting from ``s_0 = c``.
+    runs one time step; ``forward(tgt_in (T, B), c (B, h))`` → ``logits (T, B, V)``
+    runs all ``T`` steps on given inputs (teacher forcing) from ``s_0 = c``.
     """
 
     def __init__(
@@ -144,30 +138,54 @@ class Decoder(nn.Module):
     ) -> None:
         super().__init__()
         self.feed_context = bool(feed_context)
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.embedding = nn.Embedding(
-            check_positive_int("vocab_size", vocab_size),
-            check_positive_int("embed_size", embed_size),
-            padding_idx=pad_id,
+            vocab_size, check_positive_int("embed_size", embed_size), padding_idx=pad_id
         )
         in_size = embed_size + (hidden_size if self.feed_context else 0)
-        self.rnn = nn.RNN(
-            in_size, check_positive_int("hidden_size", hidden_size), nonlinearity="tanh"
-        )
+        self.rnn = nn.RNN(in_size, hidden_size, nonlinearity="tanh")
         self.out = nn.Linear(hidden_size, vocab_size)
 
     def _inputs(self, y: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         e = self.embedding(y)  # (T, B, e)
         if self.feed_context:
             e = torch.cat([e, c.unsqueeze(0).expand(e.shape[0], -1, -1)], dim=-1)
-        return e
+        return e  # (T, B, e + h) or (T, B, e)
 
     def forward(self, tgt_in: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Logits ``(T, B, V)`` of all steps, reading ``tgt_in`` (teacher forcing).
+
+        Args:
+            tgt_in: ``(T, B)`` decoder inputs, ``<bos>`` then the target, ids in
+                ``[0, vocab_size)``.
+            c: ``(B, h)`` the context; also the initial state ``s_0``.
+
+        Implements chapter 6, equation ``decoder-step``.
+        """
+        check_tensor("tgt_in", tgt_in, (None, None), ("T", "B"), integer=True)
+        _check_state("c", c, tgt_in.shape[1], self.hidden_size)
+        _check_ids("tgt_in", tgt_in, self.vocab_size)
         S, _ = self.rnn(self._inputs(tgt_in, c), c.unsqueeze(0).contiguous())
         return self.out(S)  # (T, B, V)
 
     def step(
         self, y_prev: torch.Tensor, s: torch.Tensor, c: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One decoder step: ``(logits o_t (B, V), s_t (B, h))``.
+
+        Args:
+            y_prev: ``(B,)`` the previous token ids (``<bos>`` at the first step).
+            s: ``(B, h)`` the previous state ``s_{t-1}`` (``c`` at the first step).
+            c: ``(B, h)`` the context.
+
+        Implements chapter 6, equation ``decoder-step``.
+        """
+        check_tensor("y_prev", y_prev, (None,), ("B",), integer=True)
+        B = y_prev.shape[0]
+        _check_state("s", s, B, self.hidden_size)
+        _check_state("c", c, B, self.hidden_size)
+        _check_ids("y_prev", y_prev, self.vocab_size)
         out, s_next = self.rnn(
             self._inputs(y_prev.unsqueeze(0), c), s.unsqueeze(0).contiguous()
         )
@@ -175,7 +193,7 @@ class Decoder(nn.Module):
 
 
 class Seq2Seq(nn.Module):
-    """Encoder and decoder joined by the context vector ``c`` (the encoder's final state).
+    """Encoder and decoder joined by the context ``c`` (the encoder's final state).
 
     Parameters
     ----------
@@ -186,10 +204,11 @@ class Seq2Seq(nn.Module):
     feed_context:
         Also give ``c`` to the decoder at every step (default ``True``).
     bos_id, eos_id, pad_id:
-        Target-vocabulary ids of ``<bos>``, ``<eos>``, ``<pad>`` (defaults 2, 3, 0
-        as in :class:`rnnkit.vocab.Vocab`).
+        Target-vocabulary ids of ``<bos>``, ``<eos>``, ``<pad>`` (defaults 2, 3,
+        0 as in :class:`rnnkit.vocab.Vocab`).
     seed:
-        Seeds the initial weights (``torch.manual_seed`` is not touched outside).
+        Seeds the initial weights (:func:`rnnkit.seeding.seeded_torch`; torch's
+        global generator is left as it was).
     """
 
     def __init__(
@@ -206,9 +225,7 @@ class Seq2Seq(nn.Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        state = torch.random.get_rng_state()
-        torch.manual_seed(_generator(seed).initial_seed())
-        try:
+        with seeded_torch(seed):
             self.encoder = Encoder(
                 src_vocab_size, embed_size, hidden_size, pad_id=pad_id
             )
@@ -219,8 +236,6 @@ class Seq2Seq(nn.Module):
                 feed_context=feed_context,
                 pad_id=pad_id,
             )
-        finally:
-            torch.random.set_rng_state(state)
         self.bos_id, self.eos_id, self.pad_id = bos_id, eos_id, pad_id
 
     def forward(
@@ -229,7 +244,7 @@ class Seq2Seq(nn.Module):
         src_lengths: torch.Tensor,
         tgt_in: torch.Tensor,
         teacher_forcing_ratio: float = 1.0,
-        seed: int = 0,
+        seed: int | torch.Generator = 0,
     ) -> torch.Tensor:
         """Logits ``(T, B, V)`` for the target positions.
 
@@ -237,14 +252,18 @@ class Seq2Seq(nn.Module):
         token) with probability ``teacher_forcing_ratio``, drawn per sequence
         and step from ``seed``, and otherwise its own argmax prediction of
         step ``t - 1``. Step 0 always reads ``tgt_in[0]`` (``<bos>``).
+
+        Args:
+            src: ``(S, B)`` source ids; ``src_lengths`` ``(B,)`` their lengths.
+            tgt_in: ``(T, B)`` decoder inputs, ``<bos>`` then the target.
+            teacher_forcing_ratio: ``rho`` in ``[0, 1]``; 1 is teacher forcing.
+            seed: seeds the coins (an int, or a ``torch.Generator``).
+
+        Implements chapter 6, equations ``encoder-context`` and ``decoder-step``.
+        Implements chapter 7, equation ``teacher-forcing``.
         """
-        _check_tensor(
-            "tgt_in",
-            tgt_in,
-            (None, src.shape[1] if isinstance(src, torch.Tensor) else None),
-            ("T", "B"),
-            integer=True,
-        )
+        check_tensor("src", src, (None, None), ("S", "B"), integer=True)
+        check_tensor("tgt_in", tgt_in, (None, src.shape[1]), ("T", "B"), integer=True)
         r = float(teacher_forcing_ratio)
         if not 0.0 <= r <= 1.0:
             raise ValueError(
@@ -253,7 +272,7 @@ class Seq2Seq(nn.Module):
         _, c = self.encoder(src, src_lengths)
         if r == 1.0:
             return self.decoder(tgt_in, c)
-        g = _generator(seed)
+        g = torch_generator(seed)
         s, y, logits = c, tgt_in[0], []
         for t in range(tgt_in.shape[0]):
             o, s = self.decoder.step(y, s, c)
@@ -269,13 +288,16 @@ class Seq2Seq(nn.Module):
     ) -> torch.Tensor:
         """Free-running decoding: ``(max_len, B)`` ids, each step's argmax fed back.
 
-        After a sequence has produced ``<eos>`` its remaining positions hold ``<pad>``.
+        After a sequence has produced ``<eos>`` its remaining positions hold
+        ``<pad>``.
+
+        Implements chapter 7, equation ``free-running``.
         """
         max_len = check_positive_int("max_len", max_len)
         _, c = self.encoder(src, src_lengths)
         B = src.shape[1]
-        y = torch.full((B,), self.bos_id, dtype=torch.long)
-        done = torch.zeros(B, dtype=torch.bool)
+        y = torch.full((B,), self.bos_id, dtype=torch.long, device=src.device)
+        done = torch.zeros(B, dtype=torch.bool, device=src.device)
         s, out = c, []
         for _ in range(max_len):
             o, s = self.decoder.step(y, s, c)
@@ -285,29 +307,10 @@ class Seq2Seq(nn.Module):
         return torch.stack(out)
 
 
-# -- loss ----------------------------------------------------------------------
-def masked_cross_entropy(
-    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
-) -> torch.Tensor:
-    """``sum_t,b m[t,b] * (-log softmax(logits[t,b])[targets[t,b]]) / sum_t,b m[t,b]``.
-
-    ``logits`` (T, B, V), ``targets`` (T, B) ids, ``mask`` (T, B) bools or 0/1.
-    Padded positions (``m = 0``) contribute nothing, whatever their target id.
-    """
-    _check_tensor("logits", logits, (None, None, None), ("T", "B", "V"))
-    T, B, V = logits.shape
-    _check_tensor("targets", targets, (T, B), ("T", "B"), integer=True)
-    _check_tensor("mask", mask, (T, B), ("T", "B"))
-    m = mask.to(logits.dtype)
-    n = m.sum()
-    if n <= 0:
-        raise ValueError("mask selects no position; at least one target must be valid")
-    logp = F.log_softmax(logits, dim=-1)
-    nll = -logp.gather(-1, targets.clamp(0, V - 1).unsqueeze(-1)).squeeze(-1)  # (T, B)
-    return (nll * m).sum() / n
-
-
 # -- training ------------------------------------------------------------------
+DATA_KEYS: tuple[str, ...] = ("src", "src_lengths", "tgt_in", "tgt_out", "tgt_lengths")
+
+
 def _batch(
     data: Mapping[str, torch.Tensor], idx: torch.Tensor
 ) -> dict[str, torch.Tensor]:
@@ -328,80 +331,122 @@ def train_seq2seq(
     steps: int = 1000,
     batch_size: int = 64,
     lr: float = 3e-3,
+    lr_schedule: str = "cosine",
     teacher_forcing_ratio: float = 1.0,
     masked: bool = True,
-    clip: float = 1.0,
-    cosine: bool = True,
+    clip: float | None = 1.0,
     seed: int = 0,
-    progress: Callable[[int, float], None] | None = None,
+    progress: bool = True,
 ) -> dict[str, list]:
-    """Train ``model`` with Adam on random minibatches of ``data`` (from :func:`rnnkit.dates.encode_pairs`).
+    """Train ``model`` in place with Adam on random minibatches of ``data``.
 
-    With ``cosine=True`` the learning rate falls from ``lr`` to 0 along half a
-    cosine over the ``steps`` (the last steps polish rather than jump).
-    ``masked=False`` deliberately averages the loss over *all* target positions,
-    padding included (for the masking chapter). Gradients are clipped to norm
-    ``clip``. Returns ``{"step": [...], "loss": [...], "seconds": float}``.
+    Parameters
+    ----------
+    model:
+        A :class:`Seq2Seq`.
+    data:
+        The tensors of :func:`rnnkit.dates.encode_pairs` (``src``,
+        ``src_lengths``, ``tgt_in``, ``tgt_out``, ``tgt_lengths``).
+    steps, batch_size:
+        ``steps`` Adam updates, each on ``batch_size`` pairs drawn with
+        replacement.
+    lr, lr_schedule:
+        Base learning rate and its schedule (:data:`rnnkit.training.LR_SCHEDULES`):
+        ``"cosine"`` (default) falls from ``lr`` to 0 along half a cosine over
+        the ``steps``, so the last steps polish rather than jump.
+    teacher_forcing_ratio:
+        ``rho``, passed to :meth:`Seq2Seq.forward` (chapter 7).
+    masked:
+        ``True``: the masked loss over the real target tokens; ``False``
+        deliberately averages over *all* target positions, padding included
+        (chapter 8).
+    clip:
+        Rescale the gradient to this global norm (``None``: do not clip).
+    seed:
+        Seeds the minibatches and the teacher-forcing coins.
+    progress:
+        Show a tqdm bar.
+
+    Returns
+    -------
+    The history of :mod:`rnnkit.training`, one entry per step: ``step``,
+    ``elapsed_s`` (seconds since the start) and ``train_loss`` (that step's
+    minibatch loss).
+
+    Implements chapter 7, equation ``teacher-forcing``.
+    Implements chapter 8, equation ``masked-loss``.
     """
-    steps, batch_size = (
-        check_positive_int("steps", steps),
-        check_positive_int("batch_size", batch_size),
-    )
+    steps = check_positive_int("steps", steps)
+    batch_size = check_positive_int("batch_size", batch_size)
     lr = check_positive_float("lr", lr)
-    missing = {"src", "src_lengths", "tgt_in", "tgt_out", "tgt_lengths"} - set(data)
+    check_choice("lr_schedule", lr_schedule, training.LR_SCHEDULES)
+    clip = training.check_clip(clip)
+    seed = check_seed("seed", seed)
+    missing = set(DATA_KEYS) - set(data)
     if missing:
         raise ValueError(
             f"data must be the dict of encode_pairs; missing {sorted(missing)}"
         )
-    g = _generator(seed)
+    g = torch_generator(seed)
     N = data["src"].shape[1]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: 0.5 * (1 + math.cos(math.pi * i / steps)) if cosine else 1.0
+        opt, lambda i: training.lr_factor(lr_schedule, i / steps)
     )
-    hist: dict[str, list] = {"step": [], "loss": []}
+    history = training.new_history()
+    bar = training.progress_bar(progress, total=steps, desc="train_seq2seq")
     t0 = time.perf_counter()
     model.train()
-    for step in range(1, steps + 1):
-        b = _batch(data, torch.randint(0, N, (min(batch_size, N),), generator=g))
-        logits = model(
-            b["src"],
-            b["src_lengths"],
-            b["tgt_in"],
-            teacher_forcing_ratio,
-            seed=seed * 100_003 + step,
-        )
-        T = b["tgt_out"].shape[0]
-        mask = (
-            sequence_mask(b["tgt_lengths"], T)
-            if masked
-            else torch.ones(T, len(b["tgt_lengths"]), dtype=torch.bool)
-        )
-        loss = masked_cross_entropy(logits, b["tgt_out"], mask)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        sched.step()
-        hist["step"].append(step)
-        hist["loss"].append(loss.item())
-        if progress is not None:
-            progress(step, loss.item())
-    model.eval()
-    hist["seconds"] = time.perf_counter() - t0
-    return hist
+    try:
+        for step in range(1, steps + 1):
+            idx = torch.randint(0, N, (min(batch_size, N),), generator=g)
+            b = _batch(data, idx)
+            logits = model(
+                b["src"],
+                b["src_lengths"],
+                b["tgt_in"],
+                teacher_forcing_ratio,
+                seed=seed * 100_003 + step,
+            )
+            T, B = b["tgt_out"].shape
+            mask = (
+                sequence_mask(b["tgt_lengths"], T)
+                if masked
+                else torch.ones(T, B, dtype=torch.bool)
+            )
+            loss = masked_cross_entropy(logits, b["tgt_out"], mask)
+            value = training.check_finite_loss(loss.item(), step)
+            opt.zero_grad()
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            sched.step()
+            training.record(
+                history,
+                step=step,
+                elapsed_s=time.perf_counter() - t0,
+                train_loss=value,
+            )
+            bar.update(1)
+            bar.set_postfix(loss=f"{value:.3f}", refresh=False)
+    finally:
+        bar.close()
+        model.eval()
+    return history
 
 
 # -- decoding and scoring ------------------------------------------------------
 def exact_match_accuracy(
     pred: torch.Tensor, target: torch.Tensor, eos_id: int = 3
 ) -> float:
-    """Share of sequences whose predicted tokens, up to and including the first
-    ``<eos>``, equal the target's. ``pred`` (T1, B), ``target`` (T2, B); a
-    prediction without ``<eos>`` never matches.
+    """Share of sequences whose tokens up to the first ``<eos>`` equal the target's.
+
+    ``pred`` (T1, B), ``target`` (T2, B), both up to and including ``<eos>``;
+    a prediction without ``<eos>`` never matches.
     """
-    _check_tensor("pred", pred, (None, None), ("T", "B"), integer=True)
-    _check_tensor("target", target, (None, pred.shape[1]), ("T", "B"), integer=True)
+    check_tensor("pred", pred, (None, None), ("T", "B"), integer=True)
+    check_tensor("target", target, (None, pred.shape[1]), ("T", "B"), integer=True)
 
     def upto_eos(col: list[int]) -> tuple[int, ...] | None:
         return tuple(col[: col.index(eos_id) + 1]) if eos_id in col else None
@@ -416,66 +461,10 @@ def exact_match_accuracy(
 def greedy_accuracy(
     model: Seq2Seq, data: Mapping[str, torch.Tensor], max_len: int | None = None
 ) -> float:
-    """Exact-match accuracy of :meth:`Seq2Seq.greedy_decode` on all of ``data``."""
+    """Exact-match accuracy of :meth:`Seq2Seq.greedy_decode` on all of ``data``.
+
+    ``max_len`` defaults to the longest target plus 2.
+    """
     T = data["tgt_out"].shape[0]
     pred = model.greedy_decode(data["src"], data["src_lengths"], max_len or T + 2)
     return exact_match_accuracy(pred, data["tgt_out"], model.eos_id)
-
-
-def train_date_model(
-    *,
-    seed: int = 0,
-    n_train: int = 20000,
-    n_test: int = 500,
-    steps: int = 600,
-    batch_size: int = 256,
-    lr: float = 5e-3,
-    hidden_size: int = 128,
-    teacher_forcing_ratio: float = 1.0,
-    feed_context: bool = True,
-) -> dict:
-    """Generate the date task (:mod:`rnnkit.dates`) and train a :class:`Seq2Seq` on it.
-
-    Train and test pairs come from different seeds (``seed`` and ``seed + 1``)
-    and test pairs whose source string occurs in training are dropped, so the
-    test set is held out. Returns a dict with ``model``, ``src_vocab``,
-    ``tgt_vocab``, ``train_pairs``, ``test_pairs``, ``train``, ``test`` (tensor
-    dicts), ``history`` and ``test_accuracy``.
-    """
-    from .dates import build_vocabs, encode_pairs, make_date_pairs
-
-    train_pairs = make_date_pairs(n_train, seed=seed)
-    seen = {s for s, _ in train_pairs}
-    test_pairs = [p for p in make_date_pairs(n_test, seed=seed + 1) if p[0] not in seen]
-    src_vocab, tgt_vocab = build_vocabs(train_pairs)
-    train, test = (
-        encode_pairs(train_pairs, src_vocab, tgt_vocab),
-        encode_pairs(test_pairs, src_vocab, tgt_vocab),
-    )
-    model = Seq2Seq(
-        len(src_vocab),
-        len(tgt_vocab),
-        hidden_size=hidden_size,
-        feed_context=feed_context,
-        seed=seed,
-    )
-    hist = train_seq2seq(
-        model,
-        train,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        teacher_forcing_ratio=teacher_forcing_ratio,
-        seed=seed,
-    )
-    return {
-        "model": model,
-        "src_vocab": src_vocab,
-        "tgt_vocab": tgt_vocab,
-        "train_pairs": train_pairs,
-        "test_pairs": test_pairs,
-        "train": train,
-        "test": test,
-        "history": hist,
-        "test_accuracy": greedy_accuracy(model, test),
-    }

@@ -1,11 +1,23 @@
-"""Tests for rnnkit.dates: the Babel/CLDR date pairs and their padded tensors."""
+"""Tests for rnnkit.dates and rnnkit.date_task.
+
+The Babel/CLDR date pairs, their padded tensors, and the one train/test split
+of chapters 6-8.
+"""
 
 import datetime as dt
 
+import numpy as np
 import pytest
 import torch
 
+from rnnkit.date_task import (
+    DateTask,
+    make_date_task,
+    split_date_pairs,
+    train_date_model,
+)
 from rnnkit.dates import build_vocabs, encode_pairs, make_date_pairs, pad_batch
+from rnnkit.training import HISTORY_KEYS
 
 DAY = dict(start=dt.date(1601, 3, 12), end=dt.date(1601, 3, 12))
 
@@ -41,6 +53,15 @@ def test_pairs_are_deterministic_per_seed_and_targets_are_iso():
         d = dt.date.fromisoformat(tgt)
         assert dt.date(1900, 1, 1) <= d <= dt.date(2099, 12, 31)
         assert str(d.year) in src  # every format keeps the four-digit year
+
+
+def test_make_date_pairs_takes_a_seed_or_a_generator():
+    a = make_date_pairs(5, seed=7)
+    assert make_date_pairs(5, seed=np.random.default_rng(7)) == a
+    g = np.random.default_rng(7)  # a shared stream: the second call draws on
+    assert make_date_pairs(5, seed=g) == a and make_date_pairs(5, seed=g) != a
+    with pytest.raises(TypeError, match="seed must be an int"):
+        make_date_pairs(5, seed=1.5)
 
 
 def test_make_date_pairs_errors():
@@ -97,3 +118,61 @@ def test_encode_pairs_needs_the_reserved_tokens():
             sv,
             Vocab(list("1999-02-01"), reserved=("<pad>",)),
         )
+
+
+# -- the date task: one split for chapters 6-8 ----------------------------------------
+KW = dict(locales=("en_GB",), formats=("dd.MM.y",))  # few spellings: overlaps happen
+
+
+def test_split_is_the_chapters_recipe():
+    # training pairs from seed, test pairs from seed + 1 minus seen sources
+    train, test = split_date_pairs(3000, 400, seed=2, **KW)
+    assert train == make_date_pairs(3000, seed=2, **KW)
+    seen = {s for s, _ in train}
+    candidates = make_date_pairs(400, seed=3, **KW)
+    assert test == [p for p in candidates if p[0] not in seen]
+    assert 0 < len(test) < 400  # some test dates did occur in training, and left
+    assert not {s for s, _ in test} & seen
+    assert split_date_pairs(3000, 400, seed=2, **KW) == (train, test)
+
+
+def test_split_reverse_swaps_source_and_target_before_holding_out():
+    kw = dict(locales=("en_GB",), formats=("d MMMM y",))
+    train, test = split_date_pairs(3000, 400, seed=0, reverse=True, **kw)
+    fwd_train, _ = split_date_pairs(3000, 400, seed=0, **kw)
+    assert train == [(iso, words) for words, iso in fwd_train]
+    assert dt.date.fromisoformat(train[0][0])  # the source is the ISO date
+    assert not {s for s, _ in test} & {s for s, _ in train}
+    assert 0 < len(test) < 400
+
+
+def test_split_errors():
+    with pytest.raises(ValueError, match="n_test must be a positive int"):
+        split_date_pairs(10, 0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        split_date_pairs(10, 5, seed=None)
+
+
+def test_make_date_task_holds_the_split_its_vocabularies_and_tensors():
+    task = make_date_task(300, 50, seed=0, **KW)
+    assert isinstance(task, DateTask)
+    train, test = split_date_pairs(300, 50, seed=0, **KW)
+    assert task.train_pairs == train and task.test_pairs == test
+    sv, tv = build_vocabs(train)  # vocabularies from the training pairs only
+    assert task.src_vocab.idx_to_token == sv.idx_to_token
+    assert task.tgt_vocab.idx_to_token == tv.idx_to_token
+    assert torch.equal(task.test["src"], encode_pairs(test, sv, tv)["src"])
+    assert task.train["src"].shape[1] == 300
+    assert task.test["tgt_out"].shape[1] == len(test)
+
+
+def test_train_date_model_returns_the_task_the_model_and_its_history():
+    opts = dict(steps=5, batch_size=16, hidden_size=8, progress=False)
+    run = train_date_model(seed=0, n_train=200, n_test=40, **opts)
+    task = make_date_task(200, 40, seed=0)
+    assert run["train_pairs"] == task.train_pairs
+    assert run["test_pairs"] == task.test_pairs
+    assert list(run["history"]) == list(HISTORY_KEYS)
+    assert run["history"]["step"] == [1, 2, 3, 4, 5]
+    assert 0.0 <= run["test_accuracy"] <= 1.0
+    assert run["model"].encoder.hidden_size == 8 and not run["model"].training

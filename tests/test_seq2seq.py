@@ -1,95 +1,30 @@
-"""Tests for rnnkit.seq2seq: masks, the masked loss, the encoder's padding, teacher forcing, decoding."""
+"""Tests for rnnkit.seq2seq: the encoder's padding, teacher forcing, decoding, training.
+
+The mask and the masked loss are tested in test_losses.py; the date split in
+test_dates.py.
+"""
 
 import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from rnnkit.dates import build_vocabs, encode_pairs, make_date_pairs
 from rnnkit.seq2seq import (
+    Decoder,
+    Encoder,
     Seq2Seq,
     exact_match_accuracy,
     greedy_accuracy,
-    masked_cross_entropy,
-    sequence_mask,
     train_seq2seq,
 )
+from rnnkit.training import HISTORY_KEYS
 
 TOL = 1e-6  # float32 round-off on sums of a few dozen terms
 
 
 def small_model(**kw):
     return Seq2Seq(12, 9, embed_size=4, hidden_size=6, seed=0, **kw)
-
-
-def test_sequence_mask_by_hand():
-    m = sequence_mask(torch.tensor([3, 1, 0]), 4)
-    assert m.dtype == torch.bool and m.shape == (4, 3)
-    assert m.T.int().tolist() == [[1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 0]]
-    with pytest.raises(
-        ValueError, match=r"lengths must lie in \[0, T=2\]; got min 0, max 3"
-    ):
-        sequence_mask(torch.tensor([3, 0]), 2)
-    with pytest.raises(TypeError, match="lengths must hold integer ids"):
-        sequence_mask(torch.tensor([1.0]), 2)
-
-
-def test_masked_cross_entropy_uniform_logits_is_log_V():
-    logits = torch.zeros(
-        3, 2, 5
-    )  # every class equally likely → -log(1/5) per valid position
-    loss = masked_cross_entropy(
-        logits, torch.zeros(3, 2, dtype=torch.long), torch.ones(3, 2)
-    )
-    assert abs(loss.item() - math.log(5)) < TOL
-
-
-def test_masked_cross_entropy_equals_ignore_index_and_unpadded_losses():
-    g = torch.Generator().manual_seed(0)
-    T, B, V, pad = 5, 3, 7, 0
-    lengths = torch.tensor([5, 2, 3])
-    logits = torch.randn(T, B, V, generator=g)
-    targets = torch.randint(1, V, (T, B), generator=g)
-    mask = sequence_mask(lengths, T)
-    targets[~mask] = pad
-    ours = masked_cross_entropy(logits, targets, mask)
-    ref = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=pad)
-    assert abs(ours.item() - ref.item()) < TOL
-    # the same number from each sequence on its own, unpadded, summed and divided by the token count
-    total = sum(
-        F.cross_entropy(logits[:L, b], targets[:L, b], reduction="sum")
-        for b, L in enumerate(lengths.tolist())
-    )
-    assert abs(ours.item() - total.item() / lengths.sum().item()) < TOL
-    # and padding positions really are ignored: change their logits, the loss stays
-    logits2 = logits.clone()
-    logits2[~mask] = 100.0
-    assert abs(masked_cross_entropy(logits2, targets, mask).item() - ours.item()) < TOL
-    # without the mask the loss is a different number
-    assert (
-        abs(
-            masked_cross_entropy(logits, targets, torch.ones(T, B)).item() - ours.item()
-        )
-        > 0.01
-    )
-
-
-def test_masked_cross_entropy_errors():
-    with pytest.raises(ValueError, match="mask selects no position"):
-        masked_cross_entropy(
-            torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long), torch.zeros(2, 1)
-        )
-    with pytest.raises(
-        ValueError, match=r"targets must have shape \(T=2, B=1\); got \(1, 2\)"
-    ):
-        masked_cross_entropy(
-            torch.zeros(2, 1, 3), torch.zeros(1, 2, dtype=torch.long), torch.ones(2, 1)
-        )
-    with pytest.raises(ValueError, match=r"logits must have shape \(T, B, V\)"):
-        masked_cross_entropy(
-            torch.zeros(2, 3), torch.zeros(2, 1, dtype=torch.long), torch.ones(2, 1)
-        )
 
 
 def test_padding_does_not_change_the_encoders_final_state():
@@ -105,6 +40,66 @@ def test_padding_does_not_change_the_encoders_final_state():
     # whereas simply running the RNN over the pads changes the state
     _, h_pads = enc.rnn(enc.embedding(padded[:, :1]))
     assert (h_pads[0, 0] - c_alone[0]).abs().max() > 1e-3
+
+
+def test_encoder_validates_its_inputs():
+    enc = Encoder(12, 4, 6)
+    src, lengths = torch.tensor([[4, 5], [6, 7], [8, 0]]), torch.tensor([3, 2])
+    assert enc(src, lengths)[1].shape == (2, 6)
+    with pytest.raises(TypeError, match="src must hold integer ids"):
+        enc(src.float(), lengths)
+    with pytest.raises(ValueError, match=r"src must have shape \(S, B\); got \(3,\)"):
+        enc(src[:, 0], lengths)
+    with pytest.raises(ValueError, match=r"src_lengths must have shape \(B=2,\)"):
+        enc(src, lengths[:1])
+    with pytest.raises(ValueError, match=r"src_lengths must lie in \[1, S=3\]"):
+        enc(src, torch.tensor([4, 2]))
+    with pytest.raises(ValueError, match=r"src_lengths must lie in \[1, S=3\]"):
+        enc(src, torch.tensor([3, 0]))
+    with pytest.raises(ValueError, match=r"src must be ids in \[0, vocab_size=12\)"):
+        enc(src + 5, lengths)
+    with pytest.raises(TypeError, match="src must be a torch.Tensor"):
+        enc(src.tolist(), lengths)
+
+
+def test_decoder_validates_its_inputs():
+    dec = Decoder(9, 4, 6)
+    tgt_in, c = torch.tensor([[2, 2], [5, 6]]), torch.zeros(2, 6)
+    assert dec(tgt_in, c).shape == (2, 2, 9)
+    with pytest.raises(
+        ValueError, match=r"c must have shape \(B=2, h=6\); got \(2, 5\)"
+    ):
+        dec(tgt_in, torch.zeros(2, 5))
+    with pytest.raises(
+        ValueError, match=r"c must have shape \(B=2, h=6\); got \(3, 6\)"
+    ):
+        dec(tgt_in, torch.zeros(3, 6))
+    with pytest.raises(TypeError, match="c must be a floating-point tensor"):
+        dec(tgt_in, torch.zeros(2, 6, dtype=torch.long))
+    with pytest.raises(TypeError, match="tgt_in must hold integer ids"):
+        dec(tgt_in.float(), c)
+    with pytest.raises(ValueError, match=r"tgt_in must be ids in \[0, vocab_size=9\)"):
+        dec(tgt_in + 4, c)
+    o, s = dec.step(tgt_in[0], c, c)
+    assert o.shape == (2, 9) and s.shape == (2, 6)
+    with pytest.raises(ValueError, match=r"y_prev must have shape \(B,\)"):
+        dec.step(tgt_in, c, c)
+    with pytest.raises(ValueError, match=r"s must have shape \(B=2, h=6\)"):
+        dec.step(tgt_in[0], c[:1], c)
+    with pytest.raises(ValueError, match=r"y_prev must be ids in \[0, vocab_size=9\)"):
+        dec.step(torch.tensor([9, 0]), c, c)
+
+
+def test_decoder_steps_equal_the_teacher_forced_pass():
+    for feed_context in (True, False):
+        dec = small_model(feed_context=feed_context).decoder
+        tgt_in = torch.tensor([[2, 2], [5, 6], [7, 8], [4, 4]])
+        c = torch.randn(2, 6, generator=torch.Generator().manual_seed(0))
+        s, steps = c, []
+        for t in range(tgt_in.shape[0]):
+            o, s = dec.step(tgt_in[t], s, c)
+            steps.append(o)
+        assert torch.allclose(torch.stack(steps), dec(tgt_in, c), atol=TOL)
 
 
 def _record_decoder_inputs(model):
@@ -199,16 +194,109 @@ def test_model_init_is_seeded_and_leaves_global_rng_alone():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 
-def test_training_lowers_the_loss_and_returns_its_history():
-    pairs = make_date_pairs(200, seed=0)
+def _date_data(n=200):
+    pairs = make_date_pairs(n, seed=0)
     sv, tv = build_vocabs(pairs)
-    data = encode_pairs(pairs, sv, tv)
-    model = Seq2Seq(len(sv), len(tv), embed_size=8, hidden_size=32, seed=0)
-    hist = train_seq2seq(model, data, steps=60, batch_size=32, lr=1e-2, seed=0)
-    assert len(hist["loss"]) == 60 and hist["step"][-1] == 60
-    assert (
-        hist["loss"][0] > 2.0 and sum(hist["loss"][-10:]) / 10 < 0.7 * hist["loss"][0]
+    return encode_pairs(pairs, sv, tv), len(sv), len(tv)
+
+
+def _date_model(sv, tv):
+    return Seq2Seq(sv, tv, embed_size=8, hidden_size=32, seed=0)
+
+
+def test_training_lowers_the_loss_and_returns_its_history():
+    data, sv, tv = _date_data()
+    model = _date_model(sv, tv)
+    hist = train_seq2seq(
+        model, data, steps=60, batch_size=32, lr=1e-2, seed=0, progress=False
     )
+    # the trainer contract of rnnkit.training: equal-length lists, one per step
+    assert list(hist) == list(HISTORY_KEYS)
+    assert all(len(v) == 60 for v in hist.values())
+    assert hist["step"] == list(range(1, 61))
+    assert all(b >= a for a, b in zip(hist["elapsed_s"], hist["elapsed_s"][1:]))
+    loss = hist["train_loss"]
+    assert loss[0] > 2.0 and sum(loss[-10:]) / 10 < 0.7 * loss[0]
+    assert not model.training  # left in eval mode
     assert 0.0 <= greedy_accuracy(model, data) <= 1.0
     with pytest.raises(ValueError, match=r"missing \['tgt_out'\]"):
         train_seq2seq(model, {k: v for k, v in data.items() if k != "tgt_out"}, steps=1)
+
+
+def test_training_is_reproducible_per_seed_and_options_change_it():
+    data, sv, tv = _date_data(100)
+
+    def losses(**kw):
+        opts = dict(steps=5, batch_size=16, lr=1e-2, seed=0, progress=False) | kw
+        return train_seq2seq(_date_model(sv, tv), data, **opts)["train_loss"]
+
+    ref = losses()
+    assert losses() == ref
+    for kw in (
+        dict(seed=1),
+        dict(lr_schedule="constant"),
+        dict(clip=1e-3),
+        dict(teacher_forcing_ratio=0.5),
+    ):
+        other = losses(**kw)
+        assert other[-1] != ref[-1], kw
+    assert losses(seed=1)[0] != ref[0]  # another seed draws other minibatches
+    assert len(losses(clip=None)) == 5  # no clipping at all is allowed too
+
+
+def test_training_without_the_mask_counts_the_padding():
+    pairs = [(iso, words) for words, iso in make_date_pairs(100, seed=0)]
+    sv, tv = build_vocabs(pairs)
+    data = encode_pairs(pairs, sv, tv)  # written-out targets: lengths differ
+    assert data["tgt_lengths"].min() < data["tgt_lengths"].max()
+
+    def losses(masked):
+        model = _date_model(len(sv), len(tv))
+        opts = dict(steps=3, batch_size=16, seed=0, progress=False)
+        return train_seq2seq(model, data, masked=masked, **opts)["train_loss"]
+
+    assert losses(True)[0] != losses(False)[0]
+
+
+def test_training_follows_the_named_learning_rate_schedule(monkeypatch):
+    from rnnkit import training
+
+    calls = []
+
+    def spy(schedule, fraction):
+        calls.append((schedule, fraction))
+        return 1.0
+
+    data, sv, tv = _date_data(50)
+    monkeypatch.setattr(training, "lr_factor", spy)
+    train_seq2seq(_date_model(sv, tv), data, steps=4, batch_size=8, progress=False)
+    # one factor per update, at fractions 0, 1/4, 2/4, 3/4 of the run, and 4/4 after
+    assert [f for _, f in calls] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert {s for s, _ in calls} == {"cosine"}  # the default, as before
+
+
+def test_training_option_errors():
+    data, sv, tv = _date_data(50)
+    model = _date_model(sv, tv)
+    kw = dict(steps=1, progress=False)
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        train_seq2seq(model, data, lr_schedule="linear", **kw)
+    with pytest.raises(ValueError, match="clip must be a finite number > 0"):
+        train_seq2seq(model, data, clip=0.0, **kw)
+    with pytest.raises(TypeError, match="clip must be a number"):
+        train_seq2seq(model, data, clip="1", **kw)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        train_seq2seq(model, data, seed=1.5, **kw)
+    with pytest.raises(TypeError, match="progress must be True"):
+        train_seq2seq(model, data, steps=1, progress=None)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        train_seq2seq(model, data, lr=0.0, **kw)
+
+
+def test_training_stops_at_a_non_finite_loss():
+    data, sv, tv = _date_data(50)
+    model = _date_model(sv, tv)
+    with torch.no_grad():
+        model.decoder.out.bias[0] = math.nan
+    with pytest.raises(FloatingPointError, match="at step 1"):
+        train_seq2seq(model, data, steps=3, batch_size=8, progress=False)
