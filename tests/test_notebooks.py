@@ -48,7 +48,8 @@ def test_notebook_is_stored_without_outputs(path: Path):
         if c.cell_type == "code" and (c.outputs or c.execution_count)
     ]
     assert not dirty, (
-        f"{path.name}: cells {dirty} have outputs; strip them (see README: notebooks are stored clean)"
+        f"{path.name}: cells {dirty} have outputs; strip them "
+        "(see README: notebooks are stored clean)"
     )
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
