@@ -3,15 +3,18 @@
 ``build_vocab`` ranks tokens with ``Counter.most_common()``, which breaks ties
 by first occurrence instead of alphabetically. The visible test has no ties
 ("abbccc"), so it passes; the hidden test with ties ("zzyyxxw" must give
-x, y, z, w) fails. ``encode`` and ``sequential_partition`` are left correct.
+x, y, z, w) fails. ``encode`` and ``sequential_batches`` (time-major, (T, B)
+minibatches) are left correct.
 """
 
-SOLUTION_REPLACEMENTS: dict[str, str] = {
-    "build_vocab": '''def build_vocab(tokens: list[str], min_freq: int = 1) -> list[str]:
-    """idx_to_token: reserved tokens, then tokens by (-count, token) with count >= min_freq."""
+BUILD_VOCAB = '''\
+def build_vocab(tokens: list[str], min_freq: int = 1) -> list[str]:
+    """idx_to_token: reserved tokens, then tokens by (-count, token)."""
     counts = Counter(tokens)
-    return RESERVED + [tok for tok, n in counts.most_common() if n >= min_freq and tok not in RESERVED]
-''',
-}
+    ranked = counts.most_common()  # most frequent first
+    return RESERVED + [t for t, n in ranked if n >= min_freq and t not in RESERVED]
+'''
+
+SOLUTION_REPLACEMENTS: dict[str, str] = {"build_vocab": BUILD_VOCAB}
 
 EXPECTED_FAILING: list[str] = ["test_build_vocab_hidden"]

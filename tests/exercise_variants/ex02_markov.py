@@ -10,17 +10,18 @@ Hamlet). The hidden perplexity test checks k = 0 against ``NGramLM`` and fails;
 hidden test passes.
 """
 
-SOLUTION_REPLACEMENTS: dict[str, str] = {
-    "perplexity": """def perplexity(counts: dict, ids, k: int, V: int, alpha: float = 1.0) -> float:
-    "exp(-mean_t log P(x_t | k ids before it)) over all len(ids) positions, with start padding."
+PERPLEXITY = """\
+def perplexity(counts: dict, ids, k: int, V: int, alpha: float = 1.0) -> float:
+    "exp(mean negative log-likelihood) over all len(ids) positions, with start padding."
     history = [V] * k
     total = 0.0
     for token in ids:
-        context = tuple(history[-k:])      # the last k ids ... except when k == 0
+        context = tuple(history[-k:])  # the last k ids ... except when k == 0
         total += math.log(ngram_prob(counts, context, int(token), V, alpha))
         history.append(int(token))
     return math.exp(-total / len(ids))
-""",
-}
+"""
+
+SOLUTION_REPLACEMENTS: dict[str, str] = {"perplexity": PERPLEXITY}
 
 EXPECTED_FAILING: list[str] = ["test_perplexity_hidden"]
