@@ -79,6 +79,8 @@ def random_batches(
     ``drop_last`` a final minibatch smaller than ``B`` is skipped (so every
     minibatch is ``(T, B)``). ``seed`` (an int or a ``np.random.Generator``)
     draws the offset and the shuffle.
+
+    Implements chapter 1, equation ``text-pipeline``.
     """
     arr = as_ids(ids)
     batch_size = check_positive_int("batch_size", batch_size)
@@ -113,6 +115,8 @@ def sequential_batches(
     ``L = (N - offset - 1) // B`` tokens, one per column; minibatch ``i`` holds
     steps ``[i*T, (i+1)*T)`` of every stream, so ``X_{i+1}[0, b]`` follows
     ``X_i[T-1, b]`` in the corpus. A last, shorter window is dropped.
+
+    Implements chapter 1, equation ``text-pipeline``.
     """
     arr = as_ids(ids)
     batch_size = check_positive_int("batch_size", batch_size)

@@ -42,7 +42,7 @@ def plays_dir() -> Path:
 
 
 def list_plays() -> list[str]:
-    """Names of the available plays, sorted, e.g. ``['a-midsummer-nights-dream', ...]``."""
+    """Names of the available plays, sorted: ``['a-midsummer-nights-dream', ...]``."""
     return sorted(p.stem for p in plays_dir().glob("*/*.md"))
 
 
@@ -68,7 +68,8 @@ def strip_play_markdown(markdown: str) -> str:
     directions (``_Exit_``) and inline emphasis markers; returns the spoken
     lines joined by newlines.
 
-    >>> strip_play_markdown("# Title\\n\\n**A**  \\nTo be, or _not_ to be.  \\n_Exit_\\n")
+    >>> md = "# Title\\n\\n**A**  \\nTo be, or _not_ to be.  \\n_Exit_\\n"
+    >>> strip_play_markdown(md)
     'To be, or not to be.'
     """
     if not isinstance(markdown, str):

@@ -13,6 +13,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from .shapes import check_positive_int
+
 __all__ = ["plot_zipf", "draw_unrolled_rnn", "draw_io_styles"]
 
 _COLOURS = {"x": "#FFF1E6", "h": "#E2ECE9", "o": "#E3F2FD", "c": "#FDE2E4"}
@@ -99,8 +101,7 @@ def draw_unrolled_rnn(
     across time. With ``backward=True`` red arrows show the gradient flowing
     from each loss back through the hidden states (BPTT).
     """
-    if T < 1:
-        raise ValueError(f"T must be >= 1; got {T}")
+    T = check_positive_int("T", T)
     ax = _ax(ax, (1.9 * T + 1.2, 3.4))
     for t in range(1, T + 1):
         x = 1.6 * t

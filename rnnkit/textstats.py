@@ -12,17 +12,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .shapes import check_positive_int
+
 __all__ = ["ngram_counts", "zipf_slope"]
 
 
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
-    """Counts of every run of ``n`` consecutive tokens (``n=1`` unigrams, ``2`` bigrams …)."""
+    """Counts of every run of ``n`` consecutive tokens.
+
+    ``n=1`` counts unigrams, ``n=2`` bigrams, and so on.
+    """
     if isinstance(tokens, str):
         raise TypeError(
             "tokens must be a list of tokens, not one str; call tokenize(text) first"
         )
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1; got {n!r}")
+    n = check_positive_int("n", n)
     if len(tokens) < n:
         raise ValueError(
             f"need at least n={n} tokens to count {n}-grams; got {len(tokens)}"

@@ -17,6 +17,8 @@ from typing import Literal
 
 import numpy as np
 
+from .shapes import check_positive_int
+
 __all__ = ["PAD", "UNK", "BOS", "EOS", "RESERVED", "tokenize", "Vocab"]
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
@@ -35,6 +37,8 @@ def tokenize(text: str, level: Literal["char", "word"] = "char") -> list[str]:
 
     >>> tokenize("To be!", "word")
     ['to', 'be', '!']
+
+    Implements chapter 1, equation ``text-pipeline``.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {type(text).__name__}")
@@ -68,10 +72,10 @@ class Vocab:
     ) -> None:
         if isinstance(tokens, str):
             raise TypeError(
-                "tokens must be a list of tokens, not one str; call tokenize(text) first"
+                "tokens must be a list of tokens, not one str; "
+                "call tokenize(text) first"
             )
-        if not isinstance(min_freq, int) or min_freq < 1:
-            raise ValueError(f"min_freq must be an int >= 1; got {min_freq!r}")
+        min_freq = check_positive_int("min_freq", min_freq)
         if len(set(reserved)) != len(reserved):
             raise ValueError(f"reserved tokens must be distinct; got {list(reserved)}")
         flat: list[str] = []
@@ -130,6 +134,8 @@ class Vocab:
 
         An unknown token maps to ``<unk>``; with ``strict=True``, or when the
         vocabulary has no ``<unk>``, it raises ``KeyError`` naming the token.
+
+        Implements chapter 1, equation ``text-pipeline``.
         """
         if isinstance(tokens, str) and len(tokens) != 1:
             raise TypeError("encode takes a list of tokens; call tokenize(text) first")
@@ -140,8 +146,8 @@ class Vocab:
             if idx is None:
                 if unk is None:
                     raise KeyError(
-                        f"unknown token {tok!r} at position {pos}; it is not in this vocabulary "
-                        f"of {len(self)} tokens"
+                        f"unknown token {tok!r} at position {pos}; it is not in this "
+                        f"vocabulary of {len(self)} tokens"
                         + ("" if strict else " and there is no <unk> to map it to")
                     )
                 idx = unk
@@ -149,7 +155,7 @@ class Vocab:
         return ids
 
     def decode(self, ids: Iterable[int] | np.ndarray) -> list[str]:
-        """Tokens of ``ids``; raises ``IndexError`` for an id outside ``[0, len(vocab))``."""
+        """Tokens of ``ids``; ``IndexError`` for an id outside ``[0, len(vocab))``."""
         out: list[str] = []
         for pos, i in enumerate(
             np.asarray(ids).reshape(-1).tolist() if isinstance(ids, np.ndarray) else ids

@@ -22,7 +22,10 @@ def test_plays_ship_with_the_package():
 
 
 def test_strip_play_markdown_keeps_only_speech():
-    md = "# Hamlet\n\n## ACT I\n\n_Enter HAMLET_\n\n**HAMLET**  \nTo be, or _not_ to be.  \nThat is **the** question.\n"
+    md = (
+        "# Hamlet\n\n## ACT I\n\n_Enter HAMLET_\n\n**HAMLET**  \n"
+        "To be, or _not_ to be.  \nThat is **the** question.\n"
+    )
     assert strip_play_markdown(md) == "To be, or not to be.\nThat is the question."
 
 

@@ -22,8 +22,10 @@ def test_zipf_slope_recovers_a_power_law():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="n must be an int >= 1"):
+    with pytest.raises(ValueError, match=r"n must be a positive int \(>= 1\); got 0"):
         ngram_counts(["a"], 0)
+    with pytest.raises(TypeError, match=r"n must be a positive int; got float"):
+        ngram_counts(["a"], 1.0)
     with pytest.raises(ValueError, match="need at least n=3"):
         ngram_counts(["a", "b"], 3)
     with pytest.raises(TypeError, match="call tokenize"):

@@ -73,8 +73,10 @@ def test_unknown_tokens():
 def test_vocab_input_errors():
     with pytest.raises(TypeError, match="call tokenize"):
         Vocab("abc")
-    with pytest.raises(ValueError, match="min_freq must be an int >= 1"):
+    with pytest.raises(ValueError, match=r"min_freq must be a positive int.*got 0"):
         Vocab(["a"], min_freq=0)
+    with pytest.raises(TypeError, match=r"min_freq must be a positive int; got float"):
+        Vocab(["a"], min_freq=1.5)
     with pytest.raises(TypeError, match="every token must be a str"):
         Vocab([["a", 3]])
     with pytest.raises(TypeError, match="tokens must be str"):
