@@ -375,6 +375,7 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
         ``dL/dh_t``, the quantity that vanishes or explodes going back in time.
 
     Implements chapter 4, equations ``bptt-shared``, ``bptt-dh`` and ``bptt-dw``.
+    Implements chapter 5, equation ``vg-backward``.
     """
     steps = cache["steps"]
     T, B, d, h = cache["shape"]
