@@ -4,12 +4,12 @@
 remembers that the character model feeds one-hot vectors and takes the input
 size to be the vocabulary size. The visible tests use that model, where
 ``d = V``, so they pass; the hidden test counts real arrays for sizes with
-``d != V`` and fails. ``rnn_cell_forward`` and ``rnn_forward`` are left correct.
+``d != V`` and fails. ``rnn_step_forward`` and ``rnn_forward`` are left correct.
 """
 
 SOLUTION_REPLACEMENTS: dict[str, str] = {
     "param_count": '''def param_count(d: int, h: int, V: int) -> int:
-    """Number of scalars in W_xh (h, d), W_hh (h, h), b_h (h,), W_ho (V, h), b_o (V,)."""
+    """The scalars in W_xh (h, d), W_hh (h, h), b_h (h,), W_ho (V, h), b_o (V,)."""
     return h * V + h * h + h + V * h + V
 ''',
 }
