@@ -59,11 +59,6 @@ _Stats = tuple[dict[int, int], int, int]
 # ----------------------------------------------------------------------------- data
 
 
-def _check_order(order) -> int:
-    """k >= 0, through the shared non-negative int check (``check_seed``)."""
-    return check_seed("order", order)
-
-
 def _check_ids(
     ids, vocab_size: int, name: str = "ids", allow_empty: bool = False
 ) -> list[int]:
@@ -95,7 +90,7 @@ def possible_contexts(order: int, vocab_size: int) -> int:
     grow far slower, and most of the possible ones are never seen -- the reason
     plain counting stops working at large k.
     """
-    order = _check_order(order)
+    order = check_seed("order", order)  # the shared check of an int >= 0
     vocab_size = check_positive_int("vocab_size", vocab_size)
     return vocab_size**order
 
@@ -194,7 +189,7 @@ class NGramLM:
         smoothing: str = "kneser-ney",
         discount: float | None = None,
     ):
-        self.order = _check_order(order)
+        self.order = check_seed("order", order)  # an int >= 0
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         check_choice("smoothing", smoothing, SMOOTHINGS)
         alpha = check_positive_float("alpha", alpha)
