@@ -11,9 +11,11 @@ models get the same single CPU core one after the other.
 Data (Dive into Deep Learning's): ``letters_only(load_play("hamlet"))``, 28
 tokens (26 letters, space, ``<unk>``), overlapping windows of 33 characters at
 stride 1 (input 32, target shifted by one); the last 16,000 windows are the
-validation set (:func:`rnnkit.d2l_split.d2l_windows`). Validation perplexity =
-exp(mean cross-entropy over every position of every validation window, each
-window read from a zero state) (:func:`rnnkit.lm_train.window_perplexity`).
+validation set (``d2l_windows`` of ``benchmarks/d2l_split.py``, next to this
+script; windows are time-major, ``(T, N)``, one per column). Validation
+perplexity = exp(mean cross-entropy over every position of every validation
+window, each window read from a zero state) (:func:`rnnkit.lm_eval.window_perplexity`;
+the exp is :func:`rnnkit.losses.perplexity`).
 
 Models:
 
@@ -21,7 +23,8 @@ Models:
     (d, h), ``W_hh`` (h, h), ``b_h``, ``W_hq`` (h, V), ``b_q``, initialised
     ``normal * 0.01`` (biases zero), one-hot inputs, 32 hidden units, a Python
     loop over time, plain SGD with lr 1, gradient clipping to norm 1, batches of
-    1024 windows shuffled every epoch, zero initial state per window.
+    1024 windows shuffled every epoch, zero initial state per window. (D2L
+    feeds ``(B, T)`` windows and transposes inside; here they come ``(T, B)``.)
 (b) **rnnkit**: :class:`rnnkit.rnn_torch.RNNLM` trained by
     :func:`rnnkit.lm_train.train_lm` with the ``"60s"`` preset — still a vanilla
     tanh RNN, but wider, fed through ``nn.RNN`` and trained with Adam.
@@ -43,16 +46,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rnnkit.d2l_split import d2l_char_corpus, d2l_train_ids, d2l_windows
-from rnnkit.lm_train import char_lm_preset, sample, train_lm
+# benchmarks/ is the script's directory, so its modules import by name
+from d2l_split import d2l_char_corpus, d2l_train_ids, d2l_windows
+
+from rnnkit.lm_train import train_lm
+from rnnkit.losses import perplexity
+from rnnkit.presets import char_lm_preset
 from rnnkit.rnn_torch import RNNLM, count_parameters
+from rnnkit.sampling import sample
 
 NUM_STEPS, NUM_VALID = 32, 16000
 
 
 # -- (a) Dive into Deep Learning's from-scratch RNN language model -----------------
 class D2LRNNLMScratch:
-    """The RNN LM of D2L §9.5 (``RNNScratch`` + ``RNNLMScratch``), without the d2l package."""
+    """The RNN LM of D2L §9.5 (``RNNScratch`` + ``RNNLMScratch``), without d2l."""
 
     def __init__(
         self, vocab_size: int, num_hiddens: int = 32, sigma: float = 0.01, seed: int = 0
@@ -83,10 +91,10 @@ class D2LRNNLMScratch:
         return outputs
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
-        embs = F.one_hot(X.T, self.vocab_size).type(torch.float32)  # (T, B, V)
+        embs = F.one_hot(X, self.vocab_size).type(torch.float32)  # (T, B, V)
         rnn_outputs = self.rnn(embs)
         outputs = [torch.matmul(H, self.W_hq) + self.b_q for H in rnn_outputs]
-        return torch.stack(outputs, 1)  # (B, T, V)
+        return torch.stack(outputs)  # (T, B, V)
 
     def loss(self, Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(Y_hat.reshape(-1, Y_hat.shape[-1]), Y.reshape(-1))
@@ -102,16 +110,17 @@ def d2l_clip_gradients(params: list[torch.Tensor], grad_clip_val: float) -> None
 def d2l_valid_ppl(
     model: D2LRNNLMScratch, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1024
 ) -> float:
+    """Window perplexity; X, Y (T, N) windows, one per column."""
     total = 0.0
     with torch.no_grad():
-        for i in range(0, X.shape[0], batch_size):
-            Y_hat = model(X[i : i + batch_size])
+        for i in range(0, X.shape[1], batch_size):
+            Y_hat = model(X[:, i : i + batch_size])  # (T, B, V)
             total += F.cross_entropy(
                 Y_hat.reshape(-1, Y_hat.shape[-1]),
-                Y[i : i + batch_size].reshape(-1),
+                Y[:, i : i + batch_size].reshape(-1),
                 reduction="sum",
             ).item()
-    return math.exp(total / Y.numel())
+    return perplexity(total / Y.numel())
 
 
 def run_d2l(
@@ -125,13 +134,12 @@ def run_d2l(
     g = torch.Generator().manual_seed(seed)
     steps, tokens, elapsed, epoch = 0, 0, 0.0, 0
     while elapsed < seconds:
-        perm = torch.randperm(
-            Xtr.shape[0], generator=g
-        )  # shuffle=True, last batch kept
-        for i in range(0, Xtr.shape[0], batch_size):
+        # shuffle=True, last batch kept
+        perm = torch.randperm(Xtr.shape[1], generator=g)
+        for i in range(0, Xtr.shape[1], batch_size):
             t0 = time.perf_counter()
             idx = perm[i : i + batch_size]
-            l = model.loss(model(Xtr[idx]), Ytr[idx])
+            l = model.loss(model(Xtr[:, idx]), Ytr[:, idx])
             for p in params:
                 p.grad = None
             l.backward()
@@ -141,7 +149,7 @@ def run_d2l(
                     p -= lr * p.grad
             elapsed += time.perf_counter() - t0
             steps += 1
-            tokens += idx.numel() * Xtr.shape[1]
+            tokens += idx.numel() * Xtr.shape[0]
             if elapsed >= seconds:
                 break
         epoch += 1
@@ -180,8 +188,9 @@ def run_rnnkit(
     )
     m, t = p["model"], p["train"]
     desc = (
-        f"rnnkit RNNLM h={m['hidden_size']} e={m.get('embed_dim')} drop={m.get('dropout', 0)} "
-        f"{t['optimizer']} {t['lr']:g} {t.get('lr_schedule', 'constant')} B={t['batch_size']} T={t['num_steps']}"
+        f"rnnkit RNNLM h={m['hidden_size']} e={m.get('embed_size')} "
+        f"drop={m.get('dropout', 0)} {t['optimizer']} {t['lr']:g} "
+        f"{t.get('lr_schedule', 'constant')} B={t['batch_size']} T={t['num_steps']}"
     )
     return {
         "model": desc,
@@ -226,7 +235,7 @@ def run_fixed_preset(
     }
 
 
-# -- (c) n-gram on the same windows -------------------------------------------------------
+# -- (c) n-gram on the same windows ------------------------------------------------
 def ngram_target_logprobs(
     lm, ids: np.ndarray, n_train: int, num_valid: int, T: int
 ) -> np.ndarray:
@@ -255,7 +264,7 @@ def ngram_window_ppl(
     the order-min(t + 1, k) model (``logp[c]`` from :func:`ngram_target_logprobs`).
     """
     total = sum(logp[min(t + 1, k)][t : t + num_valid].sum() for t in range(T))
-    return math.exp(-total / (num_valid * T))
+    return perplexity(-total / (num_valid * T))
 
 
 def run_ngram(ids, V: int, max_order: int = 7) -> list[dict]:
@@ -316,15 +325,15 @@ def main() -> None:
     args = ap.parse_args()
 
     torch.set_num_threads(1)
-    print(
-        f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}"
-    )
+    print(f"torch {torch.__version__}, torch.get_num_threads() = ", end="")
+    print(torch.get_num_threads())
     ids, vocab = d2l_char_corpus("hamlet")
     V = len(vocab)
     train_X, train_Y, valid_X, valid_Y = d2l_windows(ids, NUM_STEPS, NUM_VALID)
     print(
-        f"hamlet letters-only: {ids.size} chars, V={V}; {len(train_X)} train / {len(valid_X)} valid "
-        f"windows of {NUM_STEPS}+1; budget {args.seconds:g} s training per RNN"
+        f"hamlet letters-only: {ids.size} chars, V={V}; {train_X.shape[1]} train / "
+        f"{valid_X.shape[1]} valid windows of {NUM_STEPS}+1; budget {args.seconds:g} s "
+        "training per RNN"
     )
     rows = []
     print("(a) D2L baseline ...", flush=True)
@@ -346,7 +355,10 @@ def main() -> None:
     base = rows[0]["valid_ppl"]
     print()
     print(f"torch threads: {torch.get_num_threads()}")
-    head = f"{'model':<66} {'params':>8} {'steps':>6} {'train s':>7} {'tokens/s':>9} {'valid ppl':>9} {'/ D2L':>6}"
+    head = (
+        f"{'model':<66} {'params':>8} {'steps':>6} {'train s':>7} {'tokens/s':>9} "
+        f"{'valid ppl':>9} {'/ D2L':>6}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -355,8 +367,8 @@ def main() -> None:
         tps_s = f"{tps:>9.0f}" if r["tokens"] else f"{'-':>9}"
         steps = f"{r['steps']:>6d}" if r["steps"] else f"{'-':>6}"
         print(
-            f"{r['model']:<66} {params} {steps} {r['seconds']:>7.1f} {tps_s} {r['valid_ppl']:>9.3f} "
-            f"{r['valid_ppl'] / base:>6.3f}"
+            f"{r['model']:<66} {params} {steps} {r['seconds']:>7.1f} {tps_s} "
+            f"{r['valid_ppl']:>9.3f} {r['valid_ppl'] / base:>6.3f}"
         )
     print()
     print(

@@ -12,9 +12,11 @@ Adagrad update, hidden state carried between windows (truncated BPTT).
 
 Reported: tokens/s (T * B per step), median over repeats, and the ratio to the
 baseline (median over repeats of the ratio within a repeat; the configurations
-run in turn in each repeat so background load hits them alike). BLAS runs on one thread unless --threads says otherwise.
+run in turn in each repeat so background load hits them alike). BLAS runs on
+one thread unless --threads says otherwise.
 
-    python benchmarks/bench_numpy_bptt.py [--repeats 15] [--seconds 0.2] [--threads 1]
+    python benchmarks/bench_numpy_bptt.py [--repeats 15] [--seconds 0.2] \
+        [--threads 1] [--train-seconds 20]
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ parser.add_argument(
     "--train-seconds",
     type=float,
     default=20.0,
-    help="wall time each model trains on Hamlet in the equal-time comparison (0 skips it)",
+    help="wall time each model trains on Hamlet in the equal-time comparison "
+    "(0 skips it)",
 )
 args = parser.parse_args()
 
@@ -57,7 +60,10 @@ except ImportError:
         "VECLIB_MAXIMUM_THREADS",
     ):
         os.environ[var] = str(args.threads)
-    THREADS_HOW = f"environment variables OMP/OPENBLAS/MKL/VECLIB_*_THREADS={args.threads} set before importing numpy"
+    THREADS_HOW = (
+        f"environment variables OMP/OPENBLAS/MKL/VECLIB_*_THREADS={args.threads} "
+        "set before importing numpy"
+    )
 
 import numpy as np  # noqa: E402
 
@@ -66,17 +72,18 @@ if threadpoolctl is not None:
     THREADS_HOW = f"threadpoolctl.threadpool_limits({args.threads})"
 
 from rnnkit.clipping import clip_grad_norm  # noqa: E402
+from rnnkit.losses import perplexity  # noqa: E402
 from rnnkit.rnn_numpy import init_params, lm_loss_and_grads  # noqa: E402
 
 V, H, T = 65, 100, 25
 LEARNING_RATE = 1e-1
 
 
-# ----------------------------------------------------------------------------- (a) min-char-rnn
+# ----------------------------------------------------------------- (a) min-char-rnn
 
 
 def min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
-    """Karpathy's lossFun: forward + BPTT one token at a time, column vectors (V, 1), (H, 1)."""
+    """Karpathy's lossFun: forward + BPTT a token at a time, columns (V, 1), (H, 1)."""
     xs, hs, ys, ps = {}, {}, {}, {}
     hs[-1] = np.copy(hprev)
     loss = 0.0
@@ -107,7 +114,7 @@ def min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
 
 
 def make_baseline(corpus, params, return_weights=False):
-    """Closure running one min-char-rnn training step per call; weights copied (Why = W_ho)."""
+    """Closure running one min-char-rnn training step per call (Why = W_ho, copied)."""
     Wxh, Whh, Why = (params[k].copy() for k in ("W_xh", "W_hh", "W_ho"))
     bh, by = params["b_h"][:, None].copy(), params["b_o"][:, None].copy()
     weights = [Wxh, Whh, Why, bh, by]
@@ -131,15 +138,14 @@ def make_baseline(corpus, params, return_weights=False):
     return (step, weights) if return_weights else step
 
 
-# ----------------------------------------------------------------------------- (b) rnnkit batched
+# ----------------------------------------------------------------- (b) rnnkit batched
 
 
 def make_batched(corpus, params, B, return_params=False):
     """Closure running one rnnkit training step on a (T, B) window per call."""
     L = (len(corpus) - 1) // B
-    streams = corpus[: B * L + 1]
-    X_all = streams[:-1][: B * L].reshape(B, L).T  # (L, B): column b is stream b
-    Y_all = streams[1:][: B * L].reshape(B, L).T
+    pos = np.arange(L)[:, None] + L * np.arange(B)[None, :]  # (L, B): stream b, step t
+    X_all, Y_all = corpus[pos], corpus[pos + 1]  # column b is stream b
     params = {k: v.copy() for k, v in params.items()}
     mems = {k: np.zeros_like(v) for k, v in params.items()}
     state = {"p": 0, "h": np.zeros((B, H))}
@@ -161,11 +167,11 @@ def make_batched(corpus, params, B, return_params=False):
     return (step, params) if return_params else step
 
 
-# ----------------------------------------------------------------------------- equal wall time
+# ----------------------------------------------------------------- equal wall time
 
 
 def valid_perplexity(params, ids):
-    """exp(mean cross-entropy) over ``ids`` read as one stream, state carried across windows of T."""
+    """Perplexity of ``ids`` read as one stream, the state carried across windows."""
     h = np.zeros((1, params["W_hh"].shape[0]))
     total, n = 0.0, 0
     for p in range(0, len(ids) - 1, T):
@@ -173,11 +179,11 @@ def valid_perplexity(params, ids):
         X = X[: len(Y)]
         loss, _, h = lm_loss_and_grads(params, X[:, None], Y[:, None], h)
         total, n = total + loss * len(Y), n + len(Y)
-    return float(np.exp(total / n))
+    return perplexity(total / n)
 
 
 def train_for(step, seconds):
-    """Call ``step`` until ``seconds`` of wall time have passed; return the number of steps."""
+    """Call ``step`` until ``seconds`` of wall time have passed; return the count."""
     t0, n = time.perf_counter(), 0
     while time.perf_counter() - t0 < seconds:
         step()
@@ -186,12 +192,12 @@ def train_for(step, seconds):
 
 
 def equal_wall_time(seconds, B):
-    """Train min-char-rnn and rnnkit (batch B) for the same wall time on Hamlet; compare validation."""
+    """Train min-char-rnn and rnnkit (batch B) for equal time; compare on Hamlet."""
     from rnnkit.datasets import char_corpus
 
     corpus = char_corpus()
     Vc = corpus.vocab_size
-    params = init_params(Vc, H, Vc, rng=1, scale=0.01)
+    params = init_params(Vc, H, Vc, seed=1, scale=0.01)
     base_step, base_weights = make_baseline(
         corpus.train_ids, params, return_weights=True
     )
@@ -212,24 +218,22 @@ def equal_wall_time(seconds, B):
     ppl_ours = valid_perplexity(ours_params, corpus.valid_ids)
     print(
         f"\nequal wall time on Hamlet letters (rnnkit.datasets.char_corpus, V={Vc}, "
-        f"{len(corpus.valid_ids):,} validation characters), {seconds:.0f} s each, same init and Adagrad lr:"
+        f"{len(corpus.valid_ids):,} validation characters), {seconds:.0f} s each, "
+        "same init and Adagrad lr:"
     )
-    print(
-        f"{'implementation':<36}{'B':>5}{'steps':>8}{'tokens seen':>13}{'valid ppl':>11}"
-    )
-    print(
-        f"{'(a) min-char-rnn, token at a time':<36}{1:>5}{n_base:>8}{n_base * T:>13,}{ppl_base:>11.3f}"
-    )
-    print(
-        f"{'(b) rnnkit batched numpy':<36}{B:>5}{n_ours:>8}{n_ours * T * B:>13,}{ppl_ours:>11.3f}"
-    )
+    head = f"{'implementation':<36}{'B':>5}{'steps':>8}{'tokens seen':>13}"
+    print(f"{head}{'valid ppl':>11}")
+    for label, b, n, ppl in (
+        ("(a) min-char-rnn, token at a time", 1, n_base, ppl_base),
+        ("(b) rnnkit batched numpy", B, n_ours, ppl_ours),
+    ):
+        print(f"{label:<36}{b:>5}{n:>8}{n * T * b:>13,}{ppl:>11.3f}")
     verdict = "lower" if ppl_ours < ppl_base else "NOT lower"
-    print(
-        f"rnnkit's validation perplexity is {verdict} than the baseline's at equal wall time"
-    )
+    print(f"rnnkit's validation perplexity is {verdict} than the baseline's", end="")
+    print(" at equal wall time")
 
 
-# ----------------------------------------------------------------------------- timing
+# ----------------------------------------------------------------- timing
 
 
 def calibrate(step, seconds):
@@ -245,7 +249,7 @@ def calibrate(step, seconds):
 
 
 def time_round_robin(configs, repeats, seconds):
-    """tokens/s of every config per repeat, running the configs in turn within each repeat.
+    """tokens/s of every config per repeat, the configs in turn within each repeat.
 
     Interleaving spreads any background load on the machine over all configurations
     alike, so their ratios stay meaningful even when absolute numbers wobble.
@@ -264,7 +268,7 @@ def time_round_robin(configs, repeats, seconds):
 
 
 def check_same_model(corpus, params):
-    """Both implementations compute the same loss and gradients on one window (before timing)."""
+    """Both implementations give the same loss and gradients on one window."""
     X, Y = corpus[:T], corpus[1 : T + 1]
     loss_a, *g_a, _ = min_char_rnn_loss(
         X,
@@ -293,9 +297,8 @@ def check_same_model(corpus, params):
 def main():
     rng = np.random.default_rng(0)
     corpus = rng.integers(0, V, size=200_000)
-    params = init_params(
-        V, H, V, rng=1, scale=0.01
-    )  # min-char-rnn's init: 0.01 * randn, zero biases
+    # min-char-rnn's init: 0.01 * randn, zero biases
+    params = init_params(V, H, V, seed=1, scale=0.01)
 
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
@@ -303,15 +306,18 @@ def main():
     except Exception:  # noqa: BLE001 - older numpy: the BLAS name is only informative
         blas = "unknown"
     print(
-        f"numpy {np.__version__} (BLAS: {blas}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+        f"numpy {np.__version__} (BLAS: {blas}), python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs"
     )
     print(f"threads: {args.threads}, via {THREADS_HOW}")
     print(
-        f"setup: V={V} random ids, h={H}, T={T}, tanh; step = forward + BPTT + clip + Adagrad"
+        f"setup: V={V} random ids, h={H}, T={T}, tanh; "
+        "step = forward + BPTT + clip + Adagrad"
     )
     loss0, diff = check_same_model(corpus, params)
     print(
-        f"check: same loss ({loss0:.6f} summed over T) and gradients (max rel diff {diff:.1e}) in both"
+        f"check: same loss ({loss0:.6f} summed over T) and gradients "
+        f"(max rel diff {diff:.1e}) in both"
     )
     print(f"timing: median of {args.repeats} repeats of ~{args.seconds}s each\n")
 
@@ -321,7 +327,10 @@ def main():
     rates = time_round_robin(configs, args.repeats, args.seconds)
     base = rates["base"]
 
-    header = f"{'implementation':<36}{'B':>5}{'tokens/s (median)':>19}{'min..max':>22}{'vs baseline':>13}"
+    header = (
+        f"{'implementation':<36}{'B':>5}{'tokens/s (median)':>19}{'min..max':>22}"
+        f"{'vs baseline':>13}"
+    )
     print(header)
     print("-" * len(header))
     for name, r in rates.items():
@@ -338,7 +347,8 @@ def main():
     ratio = float(np.median(rates[best] / base))
     verdict = "meets" if ratio >= 10 else "MISSES"
     print(
-        f"\nbest: B={best} at {ratio:.1f}x the baseline's tokens/s ({verdict} the >= 10x target)"
+        f"\nbest: B={best} at {ratio:.1f}x the baseline's tokens/s "
+        f"({verdict} the >= 10x target)"
     )
     if args.train_seconds > 0:
         equal_wall_time(args.train_seconds, best)
