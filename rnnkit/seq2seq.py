@@ -186,6 +186,12 @@ class Decoder(nn.Module):
         _check_state("s", s, B, self.hidden_size)
         _check_state("c", c, B, self.hidden_size)
         _check_ids("y_prev", y_prev, self.vocab_size)
+        return self._step(y_prev, s, c)
+
+    def _step(
+        self, y_prev: torch.Tensor, s: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        # step without the checks, for loops whose inputs were checked once
         out, s_next = self.rnn(
             self._inputs(y_prev.unsqueeze(0), c), s.unsqueeze(0).contiguous()
         )
@@ -272,10 +278,11 @@ class Seq2Seq(nn.Module):
         _, c = self.encoder(src, src_lengths)
         if r == 1.0:
             return self.decoder(tgt_in, c)
+        _check_ids("tgt_in", tgt_in, self.decoder.vocab_size)
         g = torch_generator(seed)
         s, y, logits = c, tgt_in[0], []
         for t in range(tgt_in.shape[0]):
-            o, s = self.decoder.step(y, s, c)
+            o, s = self.decoder._step(y, s, c)
             logits.append(o)
             if t + 1 < tgt_in.shape[0]:
                 truth = torch.rand(y.shape[0], generator=g) < r
@@ -300,7 +307,7 @@ class Seq2Seq(nn.Module):
         done = torch.zeros(B, dtype=torch.bool, device=src.device)
         s, out = c, []
         for _ in range(max_len):
-            o, s = self.decoder.step(y, s, c)
+            o, s = self.decoder._step(y, s, c)
             y = o.argmax(-1)
             out.append(torch.where(done, torch.full_like(y, self.pad_id), y))
             done |= y == self.eos_id

@@ -155,6 +155,11 @@ def test_teacher_forcing_ratio_half_mixes_and_is_seeded():
         ValueError, match=r"teacher_forcing_ratio must lie in \[0, 1\]; got 1.5"
     ):
         model(src, src_len, tgt_in, teacher_forcing_ratio=1.5)
+    for ratio in (0.5, 1.0):  # the step-by-step loop checks its inputs too
+        with pytest.raises(
+            ValueError, match=r"tgt_in must be ids in \[0, vocab_size=9\)"
+        ):
+            model(src, src_len, tgt_in + 9, teacher_forcing_ratio=ratio)
 
 
 def test_greedy_decode_pads_after_eos():
