@@ -6,18 +6,20 @@ a long one. When every sequence has the same length, as in the visible example
 (three real tokens each, then one pad step), that equals the token-weighted
 mean, so the visible test passes, padding and gradient check included. Both
 hidden tests use sequences of different lengths and fail: the comparison with
-``rnnkit.seq2seq.masked_cross_entropy`` (whose feedback names the mistake) and
+``rnnkit.losses.masked_cross_entropy`` (whose feedback names the mistake) and
 the comparison with the unpadded sequences' summed losses over the total count.
 ``sequence_mask`` is left correct.
 """
 
 SOLUTION_REPLACEMENTS: dict[str, str] = {
-    "masked_cross_entropy": '''def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    "masked_cross_entropy": '''def masked_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Mean of -log softmax(logits)[targets] over the positions where mask is True."""
     logp = F.log_softmax(logits, dim=-1)
-    nll = -logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)      # (T, B)
+    nll = -logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (T, B)
     m = mask.to(logits.dtype)
-    per_sequence = (nll * m).sum(dim=0) / m.sum(dim=0)             # mean of each sequence, (B,)
+    per_sequence = (nll * m).sum(dim=0) / m.sum(dim=0)  # mean of each sequence, (B,)
     return per_sequence.mean()
 ''',
 }
