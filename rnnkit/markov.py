@@ -43,9 +43,9 @@ from .shapes import (
     check_choice,
     check_int_array,
     check_ndim_shape,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
-    check_seed,
 )
 
 __all__ = ["NGramLM", "possible_contexts", "perplexity_table"]
@@ -90,7 +90,7 @@ def possible_contexts(order: int, vocab_size: int) -> int:
     grow far slower, and most of the possible ones are never seen -- the reason
     plain counting stops working at large k.
     """
-    order = check_seed("order", order)  # the shared check of an int >= 0
+    order = check_nonnegative_int("order", order)
     vocab_size = check_positive_int("vocab_size", vocab_size)
     return vocab_size**order
 
@@ -189,7 +189,7 @@ class NGramLM:
         smoothing: str = "kneser-ney",
         discount: float | None = None,
     ):
-        self.order = check_seed("order", order)  # an int >= 0
+        self.order = check_nonnegative_int("order", order)
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         check_choice("smoothing", smoothing, SMOOTHINGS)
         alpha = check_positive_float("alpha", alpha)

@@ -30,7 +30,7 @@ import numpy as np
 
 from .markov import NGramLM
 from .seeding import numpy_rng
-from .shapes import check_choice, check_seed
+from .shapes import check_choice, check_nonnegative_int
 from .vocab import Vocab, tokenize
 
 __all__ = ["sample"]
@@ -171,7 +171,7 @@ def sample(
         )
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str; got {type(prompt).__name__}")
-    length = check_seed("length", length)  # the shared check of an int >= 0
+    length = check_nonnegative_int("length", length)
     temperature = _check_temperature(temperature)
     check_choice("level", level, LEVELS)
     rng = numpy_rng(seed)

@@ -42,6 +42,7 @@ __all__ = [
     "check_choice",
     "check_tensor",
     "check_seed",
+    "check_nonnegative_int",
 ]
 
 
@@ -239,10 +240,15 @@ def check_tensor(
     return x
 
 
+def check_nonnegative_int(name: str, v: object) -> int:
+    """Return ``v`` as an ``int`` if it is an integer >= 0 (``bool`` refused)."""
+    if isinstance(v, bool) or not isinstance(v, Integral):
+        raise TypeError(f"{name} must be an int; got {type(v).__name__} {v!r}")
+    if v < 0:
+        raise ValueError(f"{name} must be >= 0; got {v}")
+    return int(v)
+
+
 def check_seed(name: str, seed: object) -> int:
     """Return ``seed`` as an ``int`` if it is an integer >= 0 (``bool`` refused)."""
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"{name} must be an int; got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{name} must be >= 0; got {seed}")
-    return int(seed)
+    return check_nonnegative_int(name, seed)
