@@ -25,6 +25,8 @@ from .shapes import check_seed
 
 __all__ = ["numpy_rng", "torch_generator", "seeded_torch"]
 
+_TORCH_SEED_MAX = 2**64 - 1
+
 
 def numpy_rng(seed: int | np.random.Generator) -> np.random.Generator:
     """``np.random.default_rng(seed)`` for an int; a ``Generator`` passes through."""
@@ -37,7 +39,14 @@ def torch_generator(seed: int | torch.Generator) -> torch.Generator:
     """A CPU ``torch.Generator`` seeded with ``seed``; a Generator passes through."""
     if isinstance(seed, torch.Generator):
         return seed
-    return torch.Generator().manual_seed(check_seed("seed", seed))
+    return torch.Generator().manual_seed(_torch_seed(seed))
+
+
+def _torch_seed(seed: object) -> int:
+    seed = check_seed("seed", seed)
+    if seed > _TORCH_SEED_MAX:
+        raise ValueError(f"seed must be <= 2**64 - 1 for torch; got {seed}")
+    return seed
 
 
 @contextlib.contextmanager
@@ -51,7 +60,7 @@ def seeded_torch(seed: int) -> Iterator[None]:
     >>> bool((a == b).all())
     True
     """
-    seed = check_seed("seed", seed)
+    seed = _torch_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

@@ -235,7 +235,9 @@ def check_tensor(
             f"{name} must have shape {describe_shape(expected, dims)}; "
             f"got {tuple(x.shape)}"
         )
-    if integer and (x.dtype.is_floating_point or x.dtype == torch.bool):
+    if integer and (
+        x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool
+    ):
         raise TypeError(f"{name} must hold integer ids; got dtype {x.dtype}")
     return x
 

@@ -54,6 +54,8 @@ def lr_factor(lr_schedule: str, fraction: float) -> float:
     0.5
     """
     check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
+    if not math.isfinite(fraction):
+        raise ValueError(f"fraction must be a finite number in [0, 1]; got {fraction}")
     f = min(max(float(fraction), 0.0), 1.0)
     return 1.0 if lr_schedule == "constant" else 0.5 * (1.0 + math.cos(math.pi * f))
 

@@ -120,3 +120,8 @@ def test_seeded_torch_checks_the_seed_before_touching_anything(bad, err):
         with seeded_torch(bad):
             pass  # pragma: no cover - never entered
     assert torch.equal(torch.rand(1), expected)
+
+
+def test_torch_seed_beyond_64_bits_is_named():
+    with pytest.raises(ValueError, match=r"seed must be <= 2\*\*64 - 1"):
+        torch_generator(2**64)

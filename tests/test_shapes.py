@@ -258,3 +258,10 @@ def test_check_seed_refuses_negative_ints():
         check_seed("seed", -1)
     with pytest.raises(ValueError, match=r"^init_seed must be >= 0"):
         check_seed("init_seed", -5)
+
+
+def test_check_tensor_integer_refuses_complex():
+
+    z = torch.zeros(2, dtype=torch.complex64)
+    with pytest.raises(TypeError, match="x must hold integer ids"):
+        check_tensor("x", z, (None,), integer=True)

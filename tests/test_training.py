@@ -132,3 +132,8 @@ def test_progress_bar_wants_a_bool(bad):
     # a callback (the old forecaster API) or a truthy int is a mistake, not a bar
     with pytest.raises(TypeError, match=r"progress must be True .* or False; got"):
         progress_bar(bad, total=3, desc="train")
+
+
+def test_lr_factor_refuses_a_nan_fraction():
+    with pytest.raises(ValueError, match="fraction must be a finite number"):
+        lr_factor("cosine", float("nan"))
