@@ -82,7 +82,10 @@ def perplexity(mean_nll: float) -> float:
             f"mean_nll must be >= 0 (a negative log-likelihood); got {mean_nll}: "
             "did you pass a log-likelihood instead of its negative?"
         )
-    return math.exp(mean_nll)
+    try:
+        return math.exp(mean_nll)
+    except OverflowError:  # above ~709.78 nats: a diverged model
+        return math.inf
 
 
 # -- shared checks: the same rules in numpy and torch --------------------------------
@@ -145,10 +148,9 @@ def softmax_cross_entropy(
     check_ndim_shape("Y", check_int_array("Y", Y), (T, B), dims=("T", "B"))
     _check_targets(Y, V, "Y")
     if mask is None:
-        w = np.ones((T, B), dtype=O.dtype)
-    else:
-        check_ndim_shape("mask", mask, (T, B), dims=("T", "B"))
-        w = _check_mask_values(mask).astype(O.dtype)
+        mask = np.ones((T, B), dtype=bool)
+    check_ndim_shape("mask", mask, (T, B), dims=("T", "B"))
+    w = _check_mask_values(mask).astype(O.dtype)
     n_valid = w.sum()
 
     shifted = O - O.max(axis=-1, keepdims=True)  # (T, B, V)
@@ -190,14 +192,14 @@ def binary_cross_entropy(
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must hold labels 0 or 1")
     if mask is None:
-        w = np.ones(z.shape, dtype=z.dtype)
-    else:
-        check_ndim_shape("mask", mask, z.shape)
-        w = _check_mask_values(mask).astype(z.dtype)
+        mask = np.ones(z.shape, dtype=bool)
+    check_ndim_shape("mask", mask, z.shape)
+    w = _check_mask_values(mask).astype(z.dtype)
     n_valid = w.sum()
     yf = y.astype(z.dtype)
     loss = float(((np.logaddexp(0.0, z) - yf * z) * w).sum() / n_valid)
-    dz = (1.0 / (1.0 + np.exp(-z)) - yf) * w / n_valid
+    sigmoid = np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
+    dz = (sigmoid - yf) * w / n_valid
     return loss, dz
 
 
@@ -232,6 +234,10 @@ def masked_cross_entropy(
     Implements chapter 8, equation ``masked-loss``.
     """
     check_tensor("logits", logits, (None, None, None), ("T", "B", "V"))
+    if not logits.dtype.is_floating_point:
+        raise TypeError(
+            f"logits must be a floating-point tensor; got dtype {logits.dtype}"
+        )
     T, B, V = logits.shape
     check_tensor("targets", targets, (T, B), ("T", "B"), integer=True)
     check_tensor("mask", mask, (T, B), ("T", "B"))
