@@ -126,6 +126,27 @@ def check_page(page: Page, path: Path, shots: Path | None, root: Path) -> list[s
     if broken:
         problems.append(f"{rel}: images failed to load: {broken}")
     n_img = page.evaluate("document.images.length")
+    if rel.parts[0] == "chapters":
+        # at a laptop's width, a chapter's code must fit its box (no sideways scroll)
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        wide = page.evaluate(
+            "Array.from(document.querySelectorAll('.cell_input pre'))"
+            ".filter(p => p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.split('\\n')"
+            ".reduce((a, b) => (b.length > a.length ? b : a), ''))"
+        )
+        page.call("Emulation.clearDeviceMetricsOverride")
+        if wide:
+            problems.append(
+                f"{rel}: {len(wide)} code cell(s) scroll sideways at 1280 px; "
+                f"widest line: {wide[0]!r}"
+            )
     print(
         f"{str(rel):70s} requests={len(urls):3d} external={len(external)} "
         f"maths={n_math}/{n_typeset} images={n_img}"
