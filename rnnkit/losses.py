@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from .shapes import (
     check_float_array,
+    check_ids_in_range,
     check_int_array,
     check_ndim_shape,
     check_positive_int,
@@ -94,12 +95,8 @@ def _as_numpy(x: Any) -> np.ndarray:
 
 
 def _check_targets(targets: Any, V: int, name: str = "targets") -> None:
-    y = _as_numpy(targets)
-    if y.size and (y.min() < 0 or y.max() >= V):
-        raise ValueError(
-            f"{name} must be ids in [0, V={V}), padded positions included (fill them "
-            f"with any valid id); got min {int(y.min())}, max {int(y.max())}"
-        )
+    hint = "padded positions included: fill them with any valid id"
+    check_ids_in_range(name, targets, V, hint)
 
 
 def _check_mask_values(mask: Any, name: str = "mask") -> np.ndarray:

@@ -42,6 +42,7 @@ from rnnkit.seeding import numpy_rng
 from rnnkit.shapes import (
     check_choice,
     check_float_array,
+    check_ids_in_range,
     check_int_array,
     check_ndim_shape,
     check_positive_int,
@@ -82,19 +83,10 @@ def one_hot(ids: np.ndarray, V: int, *, dtype=np.float64) -> np.ndarray:
     """
     check_int_array("ids", ids)
     V = check_positive_int("V", V)
-    _check_ids_in_range("ids", ids, V)
+    check_ids_in_range("ids", ids, V)
     out = np.zeros(ids.shape + (V,), dtype=dtype)
     np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
     return out
-
-
-def _check_ids_in_range(name: str, ids: np.ndarray, V: int) -> None:
-    if ids.size and (ids.min() < 0 or ids.max() >= V):
-        bad = ids[(ids < 0) | (ids >= V)]
-        raise ValueError(
-            f"{name} must be token ids in [0, V={V}); "
-            f"found {int(bad[0])} ({bad.size} out of range)"
-        )
 
 
 # -- parameters -------------------------------------------------------------------
@@ -448,7 +440,7 @@ def lm_loss_and_grads(
     )
     T, B = X_ids.shape
     check_ndim_shape("Y_ids", check_int_array("Y_ids", Y_ids), (T, B), dims=("T", "B"))
-    _check_ids_in_range("X_ids", X_ids, V)
+    check_ids_in_range("X_ids", X_ids, V)
     dtype = params["W_xh"].dtype
     if h0 is None:
         h0 = np.zeros((B, h), dtype=dtype)

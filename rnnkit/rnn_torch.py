@@ -37,7 +37,13 @@ from torch import nn
 
 from .rnn_numpy import ACTIVATIONS
 from .seeding import seeded_torch, torch_generator
-from .shapes import check_choice, check_positive_int, check_tensor, describe_shape
+from .shapes import (
+    check_choice,
+    check_ids_in_range,
+    check_positive_int,
+    check_tensor,
+    describe_shape,
+)
 
 __all__ = [
     "CELLS",
@@ -214,13 +220,8 @@ def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
     if X.ndim != 2:
         hint = "; for one sequence add a batch axis: X[:, None]" if X.ndim == 1 else ""
         raise ValueError(f"{name} must have shape (T, B); got {tuple(X.shape)}{hint}")
-    if X.numel() > 0:
-        lo, hi = int(X.min()), int(X.max())
-        if lo < 0 or hi >= vocab_size:
-            raise ValueError(
-                f"{name} holds token ids outside [0, V={vocab_size}): min {lo}, "
-                f"max {hi}; was the model built for this vocabulary?"
-            )
+    hint = "was the model built for this vocabulary?"
+    check_ids_in_range(name, X, vocab_size, hint)
     return X.long()
 
 

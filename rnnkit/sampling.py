@@ -106,8 +106,9 @@ def _continue_torch(
 ) -> list[int]:
     import torch
 
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
+    from .lm_eval import _model_device  # lazily: n-gram sampling needs no torch
+
+    device = _model_device(model)
     was_training = model.training
     model.eval()
     out: list[int] = []

@@ -37,6 +37,7 @@ from .losses import masked_cross_entropy, sequence_mask
 from .seeding import seeded_torch, torch_generator
 from .shapes import (
     check_choice,
+    check_ids_in_range,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -51,15 +52,6 @@ __all__ = [
     "exact_match_accuracy",
     "greedy_accuracy",
 ]
-
-
-def _check_ids(name: str, ids: torch.Tensor, vocab_size: int) -> None:
-    """Token ids must index the embedding table: ``0 <= id < vocab_size``."""
-    if ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(
-            f"{name} must be ids in [0, vocab_size={vocab_size}); got min "
-            f"{int(ids.min())}, max {int(ids.max())}"
-        )
 
 
 def _check_state(name: str, x: object, B: int, h: int) -> torch.Tensor:
@@ -110,7 +102,7 @@ class Encoder(nn.Module):
             raise ValueError(
                 f"src_lengths must lie in [1, S={S}]; got {src_lengths.tolist()}"
             )
-        _check_ids("src", src, self.vocab_size)
+        check_ids_in_range("src", src, self.vocab_size)
         packed = pack_padded_sequence(
             self.embedding(src), src_lengths.cpu(), enforce_sorted=False
         )
@@ -165,7 +157,7 @@ class Decoder(nn.Module):
         """
         check_tensor("tgt_in", tgt_in, (None, None), ("T", "B"), integer=True)
         _check_state("c", c, tgt_in.shape[1], self.hidden_size)
-        _check_ids("tgt_in", tgt_in, self.vocab_size)
+        check_ids_in_range("tgt_in", tgt_in, self.vocab_size)
         S, _ = self.rnn(self._inputs(tgt_in, c), c.unsqueeze(0).contiguous())
         return self.out(S)  # (T, B, V)
 
@@ -185,7 +177,7 @@ class Decoder(nn.Module):
         B = y_prev.shape[0]
         _check_state("s", s, B, self.hidden_size)
         _check_state("c", c, B, self.hidden_size)
-        _check_ids("y_prev", y_prev, self.vocab_size)
+        check_ids_in_range("y_prev", y_prev, self.vocab_size)
         return self._step(y_prev, s, c)
 
     def _step(
@@ -278,7 +270,7 @@ class Seq2Seq(nn.Module):
         _, c = self.encoder(src, src_lengths)
         if r == 1.0:
             return self.decoder(tgt_in, c)
-        _check_ids("tgt_in", tgt_in, self.decoder.vocab_size)
+        check_ids_in_range("tgt_in", tgt_in, self.decoder.vocab_size)
         g = torch_generator(seed)
         s, y, logits = c, tgt_in[0], []
         for t in range(tgt_in.shape[0]):

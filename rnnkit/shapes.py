@@ -43,6 +43,7 @@ __all__ = [
     "check_tensor",
     "check_seed",
     "check_nonnegative_int",
+    "check_ids_in_range",
 ]
 
 
@@ -254,3 +255,19 @@ def check_nonnegative_int(name: str, v: object) -> int:
 def check_seed(name: str, seed: object) -> int:
     """Return ``seed`` as an ``int`` if it is an integer >= 0 (``bool`` refused)."""
     return check_nonnegative_int(name, seed)
+
+
+def check_ids_in_range(name: str, ids, V: int, hint: str | None = None):
+    """Raise ``ValueError`` unless every id in ``ids`` lies in ``[0, V)``.
+
+    ``ids`` is a numpy array or a torch tensor of integers (any shape; checked
+    for integer type elsewhere). The message names the smallest and largest id,
+    e.g. ``Y must be token ids in [0, V=4); got min 0, max 4``. Returns ``ids``.
+    """
+    n = ids.size if isinstance(ids, np.ndarray) else ids.numel()
+    if n:
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo < 0 or hi >= V:
+            msg = f"{name} must be token ids in [0, V={V}); got min {lo}, max {hi}"
+            raise ValueError(msg + (f"; {hint}" if hint else ""))
+    return ids

@@ -110,7 +110,7 @@ def test_perplexity_validation():
     model = RNNLM(5, 4)
     with pytest.raises(ValueError, match=r"ids must hold at least 2 tokens .*got 1"):
         evaluate_perplexity(model, [3])
-    with pytest.raises(ValueError, match=r"outside \[0, V=5\)"):
+    with pytest.raises(ValueError, match=r"token ids in \[0, V=5\)"):
         evaluate_perplexity(model, [0, 1, 7, 2])
     with pytest.raises(TypeError, match=r"corpus ids must be integers"):
         evaluate_perplexity(model, np.zeros(10))

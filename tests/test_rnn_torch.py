@@ -488,9 +488,9 @@ def test_rnnlm_input_validation():
         TypeError, match=r"X must be a \(T, B\) tensor of token ids; got list"
     ):
         model([[1, 2]])
-    with pytest.raises(ValueError, match=r"outside \[0, V=5\): min 0, max 5"):
+    with pytest.raises(ValueError, match=r"in \[0, V=5\); got min 0, max 5"):
         model(torch.tensor([[0], [5]]))
-    with pytest.raises(ValueError, match=r"outside \[0, V=5\): min -1, max 2"):
+    with pytest.raises(ValueError, match=r"in \[0, V=5\); got min -1, max 2"):
         model(torch.tensor([[-1], [2]]))
     with pytest.raises(ValueError, match=r"X must hold at least one time step"):
         model(torch.zeros(0, 2, dtype=torch.long))

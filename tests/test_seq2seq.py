@@ -56,7 +56,7 @@ def test_encoder_validates_its_inputs():
         enc(src, torch.tensor([4, 2]))
     with pytest.raises(ValueError, match=r"src_lengths must lie in \[1, S=3\]"):
         enc(src, torch.tensor([3, 0]))
-    with pytest.raises(ValueError, match=r"src must be ids in \[0, vocab_size=12\)"):
+    with pytest.raises(ValueError, match=r"src must be token ids in \[0, V=12\)"):
         enc(src + 5, lengths)
     with pytest.raises(TypeError, match="src must be a torch.Tensor"):
         enc(src.tolist(), lengths)
@@ -78,7 +78,7 @@ def test_decoder_validates_its_inputs():
         dec(tgt_in, torch.zeros(2, 6, dtype=torch.long))
     with pytest.raises(TypeError, match="tgt_in must hold integer ids"):
         dec(tgt_in.float(), c)
-    with pytest.raises(ValueError, match=r"tgt_in must be ids in \[0, vocab_size=9\)"):
+    with pytest.raises(ValueError, match=r"tgt_in must be token ids in \[0, V=9\)"):
         dec(tgt_in + 4, c)
     o, s = dec.step(tgt_in[0], c, c)
     assert o.shape == (2, 9) and s.shape == (2, 6)
@@ -86,7 +86,7 @@ def test_decoder_validates_its_inputs():
         dec.step(tgt_in, c, c)
     with pytest.raises(ValueError, match=r"s must have shape \(B=2, h=6\)"):
         dec.step(tgt_in[0], c[:1], c)
-    with pytest.raises(ValueError, match=r"y_prev must be ids in \[0, vocab_size=9\)"):
+    with pytest.raises(ValueError, match=r"y_prev must be token ids in \[0, V=9\)"):
         dec.step(torch.tensor([9, 0]), c, c)
 
 
@@ -156,9 +156,7 @@ def test_teacher_forcing_ratio_half_mixes_and_is_seeded():
     ):
         model(src, src_len, tgt_in, teacher_forcing_ratio=1.5)
     for ratio in (0.5, 1.0):  # the step-by-step loop checks its inputs too
-        with pytest.raises(
-            ValueError, match=r"tgt_in must be ids in \[0, vocab_size=9\)"
-        ):
+        with pytest.raises(ValueError, match=r"tgt_in must be token ids in \[0, V=9\)"):
             model(src, src_len, tgt_in + 9, teacher_forcing_ratio=ratio)
 
 

@@ -11,6 +11,7 @@ from rnnkit.shapes import (
     check_choice,
     check_finite,
     check_float_array,
+    check_ids_in_range,
     check_int_array,
     check_ndim_shape,
     check_positive_float,
@@ -265,3 +266,18 @@ def test_check_tensor_integer_refuses_complex():
     z = torch.zeros(2, dtype=torch.complex64)
     with pytest.raises(TypeError, match="x must hold integer ids"):
         check_tensor("x", z, (None,), integer=True)
+
+
+@pytest.mark.parametrize("wrap", [np.asarray, torch.tensor])
+def test_check_ids_in_range_names_the_extremes_in_numpy_and_torch(wrap):
+    ok = wrap([[0, 3], [2, 1]])
+    assert check_ids_in_range("Y", ok, 4) is ok
+    with pytest.raises(
+        ValueError, match=r"Y must be token ids in \[0, V=4\); got min 0, max 4"
+    ):
+        check_ids_in_range("Y", wrap([[0, 4]]), 4)
+    with pytest.raises(ValueError, match=r"got min -1, max 2; fill padding"):
+        check_ids_in_range("Y", wrap([-1, 2]), 4, "fill padding")
+    assert (
+        check_ids_in_range("Y", wrap(np.zeros((0, 3), dtype=np.int64)), 4) is not None
+    )
