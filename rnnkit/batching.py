@@ -25,7 +25,12 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .seeding import numpy_rng
-from .shapes import check_positive_int
+from .shapes import (
+    check_bool,
+    check_nonnegative_int,
+    check_number_in,
+    check_positive_int,
+)
 
 __all__ = [
     "as_ids",
@@ -36,21 +41,29 @@ __all__ = [
 ]
 
 
-def as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Validate a corpus of token ids and return it as a 1-D ``int64`` array."""
+def as_ids(ids: Sequence[int] | np.ndarray, name: str = "ids") -> np.ndarray:
+    """Validate a corpus of token ids and return it as a 1-D ``int64`` array.
+
+    ``name`` is the argument's name in error messages (``"train_ids"``).
+    """
     if isinstance(ids, str):
         raise TypeError(
-            "expected token ids (ints), got a str; encode it with a Vocab first"
+            f"{name}: expected token ids (ints), got a str; encode it with a Vocab "
+            "first"
         )
+    if ids is None:
+        raise TypeError(f"{name} must be token ids (a 1-D array of ints); got None")
     arr = np.asarray(ids)
     if arr.ndim != 1:
-        raise ValueError(f"corpus ids must be 1-D (N,); got shape {arr.shape}")
+        raise ValueError(f"{name} must be corpus ids, 1-D (N,); got shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError("corpus is empty; expected at least num_steps + 1 token ids")
+        raise ValueError(
+            f"corpus is empty ({name}); expected at least num_steps + 1 token ids"
+        )
     if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"corpus ids must be integers; got dtype {arr.dtype}")
+        raise TypeError(f"{name} (corpus ids) must be integers; got dtype {arr.dtype}")
     if arr.min() < 0:
-        raise ValueError(f"token ids must be >= 0; found {int(arr.min())}")
+        raise ValueError(f"token ids in {name} must be >= 0; found {int(arr.min())}")
     return arr.astype(np.int64, copy=False)
 
 
@@ -85,11 +98,30 @@ def random_batches(
     arr = as_ids(ids)
     batch_size = check_positive_int("batch_size", batch_size)
     num_steps = check_positive_int("num_steps", num_steps)
+    drop_last = check_bool("drop_last", drop_last)
     _check_window_fits(arr.size, num_steps)
     g = numpy_rng(seed)
+    if drop_last and (arr.size - 1) // num_steps < batch_size:
+        raise ValueError(
+            f"batch_size={batch_size} × num_steps={num_steps} needs at least "
+            f"{batch_size * num_steps + 1} tokens for one full minibatch; the corpus "
+            f"has {arr.size} (use a smaller batch_size, or drop_last=False)"
+        )
+    return _random_batches(arr, batch_size, num_steps, g, drop_last)
+
+
+def _random_batches(
+    arr: np.ndarray,
+    batch_size: int,
+    num_steps: int,
+    g: np.random.Generator,
+    drop_last: bool,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     offset = int(g.integers(0, num_steps))
     if arr.size - offset < num_steps + 1:
         offset = 0
+    if drop_last and (arr.size - offset - 1) // num_steps < batch_size:
+        offset = 0  # a random offset must not leave too few windows for one batch
     n_windows = (arr.size - offset - 1) // num_steps
     starts = offset + num_steps * np.arange(n_windows)
     g.shuffle(starts)
@@ -122,8 +154,9 @@ def sequential_batches(
     batch_size = check_positive_int("batch_size", batch_size)
     num_steps = check_positive_int("num_steps", num_steps)
     _check_window_fits(arr.size, num_steps)
+    g = numpy_rng(seed)  # checks the seed even when offset is given
     if offset is None:
-        offset = int(numpy_rng(seed).integers(0, num_steps))
+        offset = int(g.integers(0, num_steps))
         if (arr.size - offset - 1) // batch_size < num_steps:
             offset = 0  # a random offset must not make a short corpus unusable
     elif (
@@ -141,6 +174,12 @@ def sequential_batches(
             f"{batch_size * num_steps + 1} tokens after offset {offset}; the corpus "
             f"has {arr.size}"
         )
+    return _sequential_batches(arr, batch_size, num_steps, offset, L)
+
+
+def _sequential_batches(
+    arr: np.ndarray, batch_size: int, num_steps: int, offset: int, L: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     # Stream b is the b-th run of L tokens; make it column b: (B, L) -> (L, B).
     Xs = np.ascontiguousarray(arr[offset : offset + L * batch_size].reshape(-1, L).T)
     Ys = np.ascontiguousarray(
@@ -155,6 +194,7 @@ def num_batches(n_tokens: int, batch_size: int, num_steps: int) -> int:
 
     Exact at offset 0.
     """
+    n_tokens = check_nonnegative_int("n_tokens", n_tokens)
     batch_size = check_positive_int("batch_size", batch_size)
     num_steps = check_positive_int("num_steps", num_steps)
     _check_window_fits(n_tokens, num_steps)
@@ -170,8 +210,9 @@ def train_valid_split(
     would leak context across the split.
     """
     arr = as_ids(ids)
-    if not 0.0 < valid_fraction < 1.0:
-        raise ValueError(f"valid_fraction must be in (0, 1); got {valid_fraction}")
+    valid_fraction = check_number_in(
+        "valid_fraction", valid_fraction, 0.0, 1.0, low_open=True, high_open=True
+    )
     cut = int(round(arr.size * (1.0 - valid_fraction)))
     if cut < 1 or cut >= arr.size:
         raise ValueError(

@@ -44,6 +44,14 @@ __all__ = [
     "check_seed",
     "check_nonnegative_int",
     "check_ids_in_range",
+    "check_finite_number",
+    "check_nonnegative_float",
+    "check_number_in",
+    "check_bool",
+    "check_nonempty",
+    "check_same_batch",
+    "check_float_dtype",
+    "as_float_array",
 ]
 
 
@@ -264,10 +272,136 @@ def check_ids_in_range(name: str, ids, V: int, hint: str | None = None):
     for integer type elsewhere). The message names the smallest and largest id,
     e.g. ``Y must be token ids in [0, V=4); got min 0, max 4``. Returns ``ids``.
     """
-    n = ids.size if isinstance(ids, np.ndarray) else ids.numel()
+    if isinstance(ids, np.ndarray):
+        n, integer = ids.size, np.issubdtype(ids.dtype, np.integer)
+    elif hasattr(ids, "numel") and hasattr(ids, "is_floating_point"):  # torch
+        n = ids.numel()
+        integer = not (ids.is_floating_point() or ids.is_complex())
+        integer = integer and str(ids.dtype) != "torch.bool"
+    else:
+        raise TypeError(
+            f"{name} must be an array or tensor of token ids; got {type(ids).__name__}"
+        )
+    if not integer:
+        raise TypeError(f"{name} must hold integer token ids; got dtype {ids.dtype}")
+    V = check_positive_int("V", V)
     if n:
         lo, hi = int(ids.min()), int(ids.max())
         if lo < 0 or hi >= V:
             msg = f"{name} must be token ids in [0, V={V}); got min {lo}, max {hi}"
             raise ValueError(msg + (f"; {hint}" if hint else ""))
     return ids
+
+
+def check_finite_number(name: str, v: object) -> float:
+    """Return ``v`` as a ``float`` if it is a finite real number (``bool`` refused).
+
+    For settings such as tolerances, rates and budgets: a NaN compares false with
+    everything, so a NaN setting would silently switch a check off.
+    """
+    if isinstance(v, bool) or not isinstance(v, Real):
+        raise TypeError(f"{name} must be a number; got {type(v).__name__} {v!r}")
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number; got {v}")
+    return float(v)
+
+
+def check_nonnegative_float(name: str, v: object) -> float:
+    """Return ``v`` as a ``float`` if it is a finite real number >= 0."""
+    v = check_finite_number(name, v)
+    if v < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {v}")
+    return v
+
+
+def check_number_in(
+    name: str,
+    v: object,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``v`` as a ``float`` if it is a finite number in the given interval.
+
+    ``check_number_in("dropout", p, 0, 1, high_open=True)`` accepts ``[0, 1)``.
+    """
+    v = check_finite_number(name, v)
+    above = v > low if low_open else v >= low
+    below = v < high if high_open else v <= high
+    if not (above and below):
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{name} must be in {lo}{low:g}, {high:g}{hi}; got {v}")
+    return v
+
+
+def check_bool(name: str, v: object) -> bool:
+    """Return ``v`` if it is ``True`` or ``False`` (numpy bools too); else TypeError.
+
+    ``None`` or a string where a flag is expected is a mistake, not ``False``.
+    """
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {type(v).__name__} {v!r}")
+    return bool(v)
+
+
+def check_nonempty(name: str, x, dims: Sequence[str] | None = None):
+    """Raise ``ValueError`` if an axis of the array or tensor ``x`` has size 0.
+
+    ``T = 0`` time steps or a batch of ``B = 0`` sequences has nothing to compute
+    on; the message names the empty axis, e.g. ``X must have at least one entry
+    along B; got shape (5, 0)``. Returns ``x``.
+    """
+    shape = tuple(x.shape)
+    for i, size in enumerate(shape):
+        if size == 0:
+            axis = dims[i] if dims is not None and i < len(dims) else f"axis {i}"
+            raise ValueError(
+                f"{name} must have at least one entry along {axis}; got shape {shape}"
+            )
+    return x
+
+
+def check_same_batch(
+    name_a: str, a, name_b: str, b, *, axis_a: int = 1, axis_b: int = 1
+) -> int:
+    """Return the batch size ``B`` shared by ``a`` and ``b``, or raise ValueError.
+
+    ``axis_a`` and ``axis_b`` say where each keeps its batch (1 for time-major
+    ``(T, B)``, 0 for lengths ``(B,)``).
+    """
+    Ba, Bb = a.shape[axis_a], b.shape[axis_b]
+    if Ba != Bb:
+        raise ValueError(
+            f"{name_a} and {name_b} must hold the same batch of sequences; got "
+            f"B={Ba} for {name_a} and B={Bb} for {name_b}"
+        )
+    return int(Ba)
+
+
+def check_float_dtype(name: str, dtype: object) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is a floating-point numpy dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a floating-point dtype such as np.float64; got {dtype!r}"
+        ) from None
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"{name} must be a floating-point dtype; got {dt}")
+    return dt
+
+
+def as_float_array(name: str, x: object) -> np.ndarray:
+    """``np.asarray(x, dtype=float64)``, with a TypeError naming ``name`` if it fails.
+
+    For arguments documented as "numbers" (lists welcome): a string or ``None``
+    inside is refused with the argument's name, not numpy's wording.
+    """
+    if isinstance(x, str) or x is None:
+        raise TypeError(f"{name} must be numbers (a list or array); got {x!r}")
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers (a list or array); {err}") from None

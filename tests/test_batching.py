@@ -23,7 +23,7 @@ from rnnkit.batching import (
 )
 def test_random_batches_shapes_shift_and_no_overlap(n, b, t, seed):
     ids = np.arange(n)  # id == position, so shifts are visible
-    if t + 1 > n:
+    if t + 1 > n or (n - 1) // t < b:  # not one full (T, B) minibatch: refused
         with pytest.raises(ValueError, match="needs at least"):
             list(random_batches(ids, b, t, seed=seed))
         return
