@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .shapes import check_finite_number, check_nonnegative_float
+
 __all__ = ["check_array", "check_close", "check_equal", "check_grads"]
 
 
@@ -54,9 +56,23 @@ def check_close(
     ``[(66.7, "did you average the log-probabilities over all T positions?")]``.
     Both numbers are printed with just enough digits to see that they differ.
     """
+    if hasattr(expected, "item") and getattr(expected, "ndim", 1) == 0:
+        expected = expected.item()  # a 0-d array or tensor, or a numpy scalar
+    expected = check_finite_number("expected", expected)
+    rel = check_nonnegative_float("rel", rel)
+    if isinstance(mistakes, (str, bytes)) or not isinstance(mistakes, Sequence):
+        raise TypeError(
+            "mistakes must be a list of (wrong value, hint) pairs; "
+            f"got {type(mistakes).__name__}"
+        )
     if got is None:
         raise AssertionError(f"{name} is None; did you forget to return it?")
-    got = float(got)
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{name} is {got!r}, expected the number {expected:.6g}"
+        ) from None
     if math.isclose(got, expected, rel_tol=rel, abs_tol=1e-12):
         return
     digits = next(
@@ -76,7 +92,19 @@ def check_array(
 
     Integers must match exactly; floats within ``atol + rtol * |expected|``.
     """
+    atol = check_nonnegative_float("atol", atol)
+    rtol = check_nonnegative_float("rtol", rtol)
     exp = np.asarray(expected)
+    if not (np.issubdtype(exp.dtype, np.number) or exp.dtype == bool):
+        raise TypeError(
+            f"expected must be numbers (the right answer for {name}); "
+            f"got {type(expected).__name__} of dtype {exp.dtype}"
+        )
+    if not np.isfinite(exp).all():
+        raise ValueError(
+            f"expected (the right answer for {name}) must be finite: a NaN there "
+            "would accept any answer; got NaN or inf"
+        )
     if got is None:
         raise AssertionError(f"{name} is None; did you forget to return it?")
     try:
@@ -121,6 +149,21 @@ def check_grads(
     ``hints`` maps a gradient's name to advice shown when only it is wrong,
     e.g. ``{"dW_hh": "check the recurrent term"}``.
     """
+    for arg, value in (("got", got), ("expected", expected)):
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"{arg} must be a dict of gradients {{name: array}}; "
+                f"got {type(value).__name__}"
+            )
+    if not expected:
+        raise ValueError("expected must hold at least one gradient to check")
+    if hints is not None and not isinstance(hints, Mapping):
+        raise TypeError(
+            f"hints must be a dict {{gradient name: advice}} or None; "
+            f"got {type(hints).__name__}"
+        )
+    atol = check_nonnegative_float("atol", atol)
+    rtol = check_nonnegative_float("rtol", rtol)
     wrong: list[str] = []
     right: list[str] = []
     details: list[str] = []

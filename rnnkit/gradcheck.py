@@ -12,11 +12,17 @@ gradient checks are not meaningful: check in float64.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
-from rnnkit.shapes import check_float_array, check_positive_float
+from rnnkit.shapes import (
+    as_float_array,
+    check_finite,
+    check_float_array,
+    check_positive_float,
+)
 
 __all__ = ["numerical_gradient", "relative_error", "grad_check_params"]
 
@@ -48,6 +54,7 @@ def numerical_gradient(
         )
     check_float_array("x", x)
     eps = check_positive_float("eps", eps)
+    check_finite("x", x)
     if not x.flags.writeable:
         raise ValueError("x must be writeable: numerical_gradient perturbs it in place")
     grad = np.zeros(x.shape, dtype=np.float64)
@@ -60,6 +67,11 @@ def numerical_gradient(
             f_minus = float(f())
         finally:
             x[idx] = old
+        if not (math.isfinite(f_plus) and math.isfinite(f_minus)):
+            raise ValueError(
+                f"f must return a finite number; got {f_plus} and {f_minus} with "
+                f"x{list(idx)} moved by ±eps={eps}"
+            )
         grad[idx] = (f_plus - f_minus) / (2.0 * eps)
     return grad
 
@@ -73,10 +85,14 @@ def relative_error(a: np.ndarray, b: np.ndarray, *, floor: float = 1e-8) -> floa
     measure becomes an absolute difference scaled by ``1/floor``. Empty arrays
     give 0.0. Rough reading in float64: < 1e-7 fine, > 1e-4 wrong.
 
+    A NaN or infinite entry in ``a`` or ``b`` gives ``inf``, never NaN: NaN
+    compares false with every threshold, so ``err > 1e-4`` would report a
+    broken gradient as fine.
+
     Implements chapter 4, equation ``relative-error``.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = as_float_array("a", a)
+    b = as_float_array("b", b)
     if a.shape != b.shape:
         raise ValueError(
             f"a and b must have the same shape; got {a.shape} and {b.shape}"
@@ -84,6 +100,8 @@ def relative_error(a: np.ndarray, b: np.ndarray, *, floor: float = 1e-8) -> floa
     floor = check_positive_float("floor", floor)
     if a.size == 0:
         return 0.0
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return math.inf
     return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))))
 
 
@@ -107,6 +125,11 @@ def grad_check_params(
         ``{name: relative error}`` for every key of ``params``. ``params`` is
         left as it was.
     """
+    if not callable(loss_fn):
+        raise TypeError(
+            f"loss_fn must be a callable loss_fn(params) -> float; "
+            f"got {type(loss_fn).__name__}"
+        )
     if not isinstance(params, dict) or not isinstance(analytic_grads, dict):
         raise TypeError("params and analytic_grads must both be dicts of arrays")
     if set(params) != set(analytic_grads):
