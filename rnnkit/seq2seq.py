@@ -36,10 +36,15 @@ from . import training
 from .losses import masked_cross_entropy, sequence_mask
 from .seeding import seeded_torch, torch_generator
 from .shapes import (
+    check_bool,
     check_choice,
+    check_finite_number,
     check_ids_in_range,
+    check_nonempty,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
+    check_same_batch,
     check_seed,
     check_tensor,
 )
@@ -61,6 +66,24 @@ def _check_state(name: str, x: object, B: int, h: int) -> torch.Tensor:
     return x
 
 
+def _check_id(name: str, i: object, vocab_size: int, what: str) -> int:
+    """A token id (``pad_id``, ``bos_id``, ...) in ``[0, vocab_size)``."""
+    i = check_nonnegative_int(name, i)
+    if i >= vocab_size:
+        raise ValueError(
+            f"{name} must be an id of the {what} vocabulary, in [0, {vocab_size}); "
+            f"got {i}"
+        )
+    return i
+
+
+def _check_ratio(r: object) -> float:
+    r = check_finite_number("teacher_forcing_ratio", r)
+    if not 0.0 <= r <= 1.0:
+        raise ValueError(f"teacher_forcing_ratio must lie in [0, 1]; got {r}")
+    return r
+
+
 # -- model ---------------------------------------------------------------------
 class Encoder(nn.Module):
     """Embedding + ``nn.RNN`` (tanh) that reads the source into a context ``c``.
@@ -74,6 +97,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        pad_id = _check_id("pad_id", pad_id, vocab_size, "source")
         self.embedding = nn.Embedding(
             vocab_size, check_positive_int("embed_size", embed_size), padding_idx=pad_id
         )
@@ -96,6 +120,7 @@ class Encoder(nn.Module):
         Implements chapter 6, equation ``encoder-context``.
         """
         check_tensor("src", src, (None, None), ("S", "B"), integer=True)
+        check_nonempty("src", src, ("S", "B"))
         S, B = src.shape
         check_tensor("src_lengths", src_lengths, (B,), ("B",), integer=True)
         if B and (src_lengths.min() < 1 or src_lengths.max() > S):
@@ -129,9 +154,10 @@ class Decoder(nn.Module):
         pad_id: int = 0,
     ) -> None:
         super().__init__()
-        self.feed_context = bool(feed_context)
+        self.feed_context = check_bool("feed_context", feed_context)
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        pad_id = _check_id("pad_id", pad_id, vocab_size, "target")
         self.embedding = nn.Embedding(
             vocab_size, check_positive_int("embed_size", embed_size), padding_idx=pad_id
         )
@@ -156,6 +182,7 @@ class Decoder(nn.Module):
         Implements chapter 6, equation ``decoder-step``.
         """
         check_tensor("tgt_in", tgt_in, (None, None), ("T", "B"), integer=True)
+        check_nonempty("tgt_in", tgt_in, ("T", "B"))
         _check_state("c", c, tgt_in.shape[1], self.hidden_size)
         check_ids_in_range("tgt_in", tgt_in, self.vocab_size)
         S, _ = self.rnn(self._inputs(tgt_in, c), c.unsqueeze(0).contiguous())
@@ -174,6 +201,7 @@ class Decoder(nn.Module):
         Implements chapter 6, equation ``decoder-step``.
         """
         check_tensor("y_prev", y_prev, (None,), ("B",), integer=True)
+        check_nonempty("y_prev", y_prev, ("B",))
         B = y_prev.shape[0]
         _check_state("s", s, B, self.hidden_size)
         _check_state("c", c, B, self.hidden_size)
@@ -223,6 +251,12 @@ class Seq2Seq(nn.Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
+        tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
+        feed_context = check_bool("feed_context", feed_context)
+        for name, i in (("bos_id", bos_id), ("eos_id", eos_id), ("pad_id", pad_id)):
+            _check_id(name, i, tgt_vocab_size, "target")
+        _check_id("pad_id", pad_id, src_vocab_size, "source")
         with seeded_torch(seed):
             self.encoder = Encoder(
                 src_vocab_size, embed_size, hidden_size, pad_id=pad_id
@@ -261,12 +295,10 @@ class Seq2Seq(nn.Module):
         Implements chapter 7, equation ``teacher-forcing``.
         """
         check_tensor("src", src, (None, None), ("S", "B"), integer=True)
-        check_tensor("tgt_in", tgt_in, (None, src.shape[1]), ("T", "B"), integer=True)
-        r = float(teacher_forcing_ratio)
-        if not 0.0 <= r <= 1.0:
-            raise ValueError(
-                f"teacher_forcing_ratio must lie in [0, 1]; got {teacher_forcing_ratio}"
-            )
+        check_tensor("tgt_in", tgt_in, (None, None), ("T", "B"), integer=True)
+        check_same_batch("src", src, "tgt_in", tgt_in)
+        check_nonempty("tgt_in", tgt_in, ("T", "B"))
+        r = _check_ratio(teacher_forcing_ratio)
         _, c = self.encoder(src, src_lengths)
         if r == 1.0:
             return self.decoder(tgt_in, c)
@@ -293,6 +325,7 @@ class Seq2Seq(nn.Module):
         Implements chapter 7, equation ``free-running``.
         """
         max_len = check_positive_int("max_len", max_len)
+        check_tensor("src", src, (None, None), ("S", "B"), integer=True)
         _, c = self.encoder(src, src_lengths)
         B = src.shape[1]
         y = torch.full((B,), self.bos_id, dtype=torch.long, device=src.device)
@@ -308,6 +341,49 @@ class Seq2Seq(nn.Module):
 
 # -- training ------------------------------------------------------------------
 DATA_KEYS: tuple[str, ...] = ("src", "src_lengths", "tgt_in", "tgt_out", "tgt_lengths")
+
+
+def _check_data(data: object, name: str = "data") -> int:
+    """The dict of :func:`rnnkit.dates.encode_pairs`; returns its number of pairs."""
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            f"{name} must be the dict of tensors of rnnkit.dates.encode_pairs; "
+            f"got {type(data).__name__}"
+        )
+    missing = set(DATA_KEYS) - set(data)
+    if missing:
+        raise ValueError(
+            f"{name} must be the dict of encode_pairs; missing {sorted(missing)}"
+        )
+    for key in ("src", "tgt_in", "tgt_out"):
+        check_tensor(f"{name}[{key!r}]", data[key], (None, None), integer=True)
+        check_nonempty(f"{name}[{key!r}]", data[key], ("T", "B"))
+    for key in ("src_lengths", "tgt_lengths"):
+        check_tensor(f"{name}[{key!r}]", data[key], (None,), ("B",), integer=True)
+    src = data["src"]
+    for key, axis in (
+        ("src_lengths", 0),
+        ("tgt_in", 1),
+        ("tgt_out", 1),
+        ("tgt_lengths", 0),
+    ):
+        check_same_batch(
+            f"{name}['src']", src, f"{name}[{key!r}]", data[key], axis_b=axis
+        )
+    if data["tgt_in"].shape != data["tgt_out"].shape:
+        raise ValueError(
+            f"{name}['tgt_in'] and {name}['tgt_out'] must have the same shape (T, B); "
+            f"got {tuple(data['tgt_in'].shape)} and {tuple(data['tgt_out'].shape)}"
+        )
+    return int(src.shape[1])
+
+
+def _check_model(model: object) -> Seq2Seq:
+    if not isinstance(model, Seq2Seq):
+        raise TypeError(
+            f"model must be an rnnkit.seq2seq.Seq2Seq; got {type(model).__name__}"
+        )
+    return model
 
 
 def _batch(
@@ -375,19 +451,20 @@ def train_seq2seq(
     Implements chapter 7, equation ``teacher-forcing``.
     Implements chapter 8, equation ``masked-loss``.
     """
+    model = _check_model(model)
     steps = check_positive_int("steps", steps)
     batch_size = check_positive_int("batch_size", batch_size)
     lr = check_positive_float("lr", lr)
     check_choice("lr_schedule", lr_schedule, training.LR_SCHEDULES)
+    teacher_forcing_ratio = _check_ratio(teacher_forcing_ratio)
+    masked = check_bool("masked", masked)
     clip = training.check_clip(clip)
     seed = check_seed("seed", seed)
-    missing = set(DATA_KEYS) - set(data)
-    if missing:
-        raise ValueError(
-            f"data must be the dict of encode_pairs; missing {sorted(missing)}"
-        )
+    N = _check_data(data)
+    check_ids_in_range("data['src']", data["src"], model.encoder.vocab_size)
+    for key in ("tgt_in", "tgt_out"):
+        check_ids_in_range(f"data[{key!r}]", data[key], model.decoder.vocab_size)
     g = torch_generator(seed)
-    N = data["src"].shape[1]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: training.lr_factor(lr_schedule, i / steps)
@@ -446,6 +523,9 @@ def exact_match_accuracy(
     """
     check_tensor("pred", pred, (None, None), ("T", "B"), integer=True)
     check_tensor("target", target, (None, pred.shape[1]), ("T", "B"), integer=True)
+    check_nonempty("pred", pred, ("T", "B"))
+    check_nonempty("target", target, ("T", "B"))
+    eos_id = check_nonnegative_int("eos_id", eos_id)
 
     def upto_eos(col: list[int]) -> tuple[int, ...] | None:
         return tuple(col[: col.index(eos_id) + 1]) if eos_id in col else None
@@ -464,6 +544,9 @@ def greedy_accuracy(
 
     ``max_len`` defaults to the longest target plus 2.
     """
+    model = _check_model(model)
+    _check_data(data)
     T = data["tgt_out"].shape[0]
-    pred = model.greedy_decode(data["src"], data["src_lengths"], max_len or T + 2)
+    max_len = T + 2 if max_len is None else check_positive_int("max_len", max_len)
+    pred = model.greedy_decode(data["src"], data["src_lengths"], max_len)
     return exact_match_accuracy(pred, data["tgt_out"], model.eos_id)
