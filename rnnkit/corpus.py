@@ -50,10 +50,13 @@ def play_path(name: str) -> Path:
     """Path of the Markdown file of play ``name`` (see :func:`list_plays`)."""
     if not isinstance(name, str):
         raise TypeError(f"play name must be a str; got {type(name).__name__}")
-    matches = sorted(plays_dir().glob(f"*/{name}.md"))
+    # an exact name, not a glob pattern: "*" must not pick an arbitrary play
+    matches = [p for p in plays_dir().glob("*/*.md") if p.stem == name]
     if not matches:
         known = ", ".join(list_plays())
-        raise ValueError(f"unknown play {name!r}; expected one of: {known}")
+        raise ValueError(
+            f"unknown play {name!r}; name must be one of list_plays(): {known}"
+        )
     return matches[0]
 
 
@@ -96,6 +99,8 @@ def load_play(name: str = "hamlet") -> str:
 
 def load_text(path: str | Path) -> str:
     """Read a user-supplied UTF-8 text file; refuses empty files and non-text."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path; got {type(path).__name__}")
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnkit.batching import train_valid_split
+from rnnkit.batching import as_ids, train_valid_split
 from rnnkit.corpus import letters_only, load_play
+from rnnkit.shapes import check_ids_in_range
 from rnnkit.vocab import UNK, Vocab, tokenize
 
 __all__ = ["CharCorpus", "char_corpus"]
@@ -25,6 +26,15 @@ class CharCorpus:
     vocab: Vocab
     train_ids: np.ndarray
     valid_ids: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.vocab, Vocab):
+            raise TypeError(
+                f"vocab must be an rnnkit Vocab; got {type(self.vocab).__name__}"
+            )
+        for name in ("train_ids", "valid_ids"):
+            ids = as_ids(getattr(self, name), name)
+            check_ids_in_range(name, ids, len(self.vocab))
 
     @property
     def vocab_size(self) -> int:

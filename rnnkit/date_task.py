@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from .dates import FORMATS, LOCALES, build_vocabs, encode_pairs, make_date_pairs
-from .seq2seq import Seq2Seq, greedy_accuracy, train_seq2seq
-from .shapes import check_positive_int, check_seed
+from .seq2seq import Seq2Seq, _check_data, greedy_accuracy, train_seq2seq
+from .shapes import check_bool, check_positive_int, check_seed
 from .vocab import Vocab
 
 __all__ = ["DateTask", "split_date_pairs", "make_date_task", "train_date_model"]
@@ -55,6 +55,7 @@ def split_date_pairs(
     n_train = check_positive_int("n_train", n_train)
     n_test = check_positive_int("n_test", n_test)
     seed = check_seed("seed", seed)
+    reverse = check_bool("reverse", reverse)
     kw = dict(locales=locales, formats=formats)
 
     def pairs(n: int, s: int) -> list[Pair]:
@@ -82,6 +83,23 @@ class DateTask:
     tgt_vocab: Vocab
     train: dict[str, torch.Tensor]
     test: dict[str, torch.Tensor]
+
+    def __post_init__(self) -> None:
+        for name in ("train_pairs", "test_pairs"):
+            pairs = getattr(self, name)
+            if not isinstance(pairs, list) or not pairs:
+                raise ValueError(
+                    f"{name} must be a non-empty list of (source, target) pairs; "
+                    f"got {pairs!r:.60}"
+                )
+        for name in ("src_vocab", "tgt_vocab"):
+            if not isinstance(getattr(self, name), Vocab):
+                raise TypeError(
+                    f"{name} must be an rnnkit Vocab; "
+                    f"got {type(getattr(self, name)).__name__}"
+                )
+        for name in ("train", "test"):
+            _check_data(getattr(self, name), name)
 
 
 def make_date_task(

@@ -27,7 +27,7 @@ import torch
 from babel.dates import format_date
 
 from .seeding import numpy_rng
-from .shapes import check_positive_int
+from .shapes import check_nonnegative_int, check_positive_int
 from .vocab import BOS, EOS, PAD, Vocab, tokenize
 
 __all__ = [
@@ -99,14 +99,31 @@ def make_date_pairs(
     return pairs
 
 
+def _check_pairs(pairs: object) -> None:
+    """A non-empty sequence of ``(source, target)`` string pairs."""
+    if isinstance(pairs, str) or not isinstance(pairs, Sequence):
+        raise TypeError(
+            f"pairs must be a list of (source, target) string pairs; "
+            f"got {type(pairs).__name__}"
+        )
+    if not pairs:
+        raise ValueError("pairs must hold at least one (src, tgt) pair")
+    for i, p in enumerate(pairs):
+        if not (isinstance(p, (tuple, list)) and len(p) == 2) or not all(
+            isinstance(x, str) for x in p
+        ):
+            raise TypeError(
+                f"pairs must be (source, target) string pairs; pairs[{i}] is {p!r}"
+            )
+
+
 def build_vocabs(pairs: Sequence[tuple[str, str]]) -> tuple[Vocab, Vocab]:
     """Character vocabularies ``(src_vocab, tgt_vocab)`` of the pairs.
 
     Both have the reserved tokens ``<pad>`` = 0, ``<unk>`` = 1, ``<bos>`` = 2,
     ``<eos>`` = 3 first, then the characters by decreasing frequency.
     """
-    if not pairs:
-        raise ValueError("pairs must hold at least one (src, tgt) pair")
+    _check_pairs(pairs)
     src = Vocab([tokenize(s, "char") for s, _ in pairs])
     tgt = Vocab([tokenize(t, "char") for _, t in pairs])
     return src, tgt
@@ -124,8 +141,24 @@ def pad_batch(
     >>> pad_batch([[5, 6, 7], [8]], pad_id=0)[0].T.tolist()
     [[5, 6, 7], [8, 0, 0]]
     """
+    if isinstance(seqs, (str, bytes)) or not isinstance(seqs, Sequence):
+        raise TypeError(
+            f"seqs must be a list of sequences of ids; got {type(seqs).__name__}"
+        )
     if not seqs:
         raise ValueError("seqs must hold at least one sequence")
+    pad_id = check_nonnegative_int("pad_id", pad_id)
+    for b, s in enumerate(seqs):
+        if isinstance(s, (str, bytes)) or not isinstance(s, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"seqs[{b}] must be a sequence of int ids; got {type(s).__name__}"
+            )
+        for i in s:  # no silent truncation of 1.5 to 1
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0:
+                raise TypeError(
+                    f"seqs[{b}] must hold int ids >= 0; found {i!r} "
+                    f"({type(i).__name__})"
+                )
     lengths = [len(s) for s in seqs]
     if min(lengths) == 0:
         raise ValueError(
@@ -151,9 +184,10 @@ def encode_pairs(
     ``src`` (S, B), ``src_lengths`` (B,), ``tgt_in`` (T, B), ``tgt_out`` (T, B),
     ``tgt_lengths`` (B,). Padding uses each vocabulary's ``<pad>`` id.
     """
-    if not pairs:
-        raise ValueError("pairs must hold at least one (src, tgt) pair")
+    _check_pairs(pairs)
     for v, name in ((src_vocab, "src_vocab"), (tgt_vocab, "tgt_vocab")):
+        if not isinstance(v, Vocab):
+            raise TypeError(f"{name} must be an rnnkit Vocab; got {type(v).__name__}")
         missing = [t for t in (PAD, BOS, EOS) if t not in v]
         if missing:
             raise ValueError(
