@@ -39,9 +39,11 @@ from torch import nn
 
 from rnnkit import seeding, training
 from rnnkit.shapes import (
+    check_bool,
     check_finite,
     check_float_array,
     check_ndim_shape,
+    check_nonempty,
     check_positive_float,
     check_positive_int,
     check_tensor,
@@ -94,7 +96,23 @@ def day_of_year_features(dates) -> np.ndarray:
     """
     import pandas as pd
 
-    doy = pd.to_datetime(pd.Series(dates)).dt.day_of_year.to_numpy(dtype=np.float64)
+    if dates is None or isinstance(dates, (str, bytes)):
+        raise TypeError(
+            f"dates must be a sequence of dates (e.g. df['date']); got {dates!r}"
+        )
+    s = pd.Series(dates)
+    if s.empty:
+        raise ValueError("dates must hold at least one date; got none")
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise TypeError(
+            "dates must be dates or date strings such as '2012-01-01'; got numbers "
+            f"(dtype {s.dtype}), which pandas would read as nanosecond timestamps"
+        )
+    try:
+        parsed = pd.to_datetime(s)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"dates must be dates or date strings; {err}") from None
+    doy = parsed.dt.day_of_year.to_numpy(dtype=np.float64)
     angle = 2.0 * np.pi * (doy - 1.0) / 365.25
     return np.stack([np.sin(angle), np.cos(angle)], axis=1)
 
@@ -137,6 +155,7 @@ def split_series(
         ("test_fraction", test_fraction),
     ):
         check_positive_float(name, f)
+    check_nonempty("series", series)
     if valid_fraction + test_fraction >= 1.0:
         raise ValueError(
             f"valid_fraction + test_fraction must be < 1 to leave rows for training; "
@@ -190,6 +209,12 @@ class Standardizer:
         ``train`` is ``(N, d)``.
         """
         train = _check_series("train", train)
+        if train.shape[0] < 2:
+            raise ValueError(
+                f"train must have at least 2 rows (N >= 2) to estimate a mean and a "
+                f"std; got shape {train.shape}"
+            )
+        check_nonempty("train", train, ("N", "d"))
         std = train.std(axis=0)
         if (std == 0).any():
             col = int(np.argmax(std == 0))
@@ -279,10 +304,12 @@ def make_windows(
 def _check_windows(X: np.ndarray, Y: np.ndarray | None = None) -> None:
     check_float_array("X", X)
     check_ndim_shape("X", X, (None, None, None), dims=("L", "M", "d"))
+    check_nonempty("X", X, ("L", "M", "d"))
     check_finite("X", X)
     if Y is not None:
         check_float_array("Y", Y)
         check_ndim_shape("Y", Y, (None, X.shape[1]), dims=("H", "M"))
+        check_nonempty("Y", Y, ("H", "M"))
         check_finite("Y", Y)
 
 
@@ -340,12 +367,23 @@ class RNNForecaster(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """``X`` ``(L, B, d)`` → forecasts ``(H, B)``; row ``k`` is ``k+1`` steps on."""
         check_tensor("X", X, (None, None, self.input_size), dims=("L", "B", "d"))
+        check_nonempty("X", X, ("L", "B", "d"))
         _, h_L = self.rnn(X)  # h_L: (1, B, h)
         return self.head(h_L[0]).T  # (B, H) -> (H, B)
 
 
+def _check_model(model: object) -> RNNForecaster:
+    if not isinstance(model, RNNForecaster):
+        raise TypeError(
+            f"model must be an rnnkit.forecasting.RNNForecaster; "
+            f"got {type(model).__name__}"
+        )
+    return model
+
+
 def predict(model: RNNForecaster, X: np.ndarray) -> np.ndarray:
     """Forecasts for windows ``X`` ``(L, M, d)`` → ``(H, M)`` float64 numpy array."""
+    _check_model(model)
     _check_windows(X)
     model.eval()
     with torch.no_grad():
@@ -399,6 +437,7 @@ def fit_forecaster(
     Raises:
         FloatingPointError: the training loss became NaN or infinite.
     """
+    _check_model(model)
     _check_windows(X, Y)
     if X.shape[2] != model.input_size or Y.shape[0] != model.horizon:
         raise ValueError(
@@ -410,8 +449,17 @@ def fit_forecaster(
     lr = check_positive_float("lr", lr)
     training.lr_factor(lr_schedule, 0.0)  # checks the name
     clip = training.check_clip(clip)
+    restore_best = check_bool("restore_best", restore_best)
     if valid is not None:
-        _check_windows(*valid)
+        if not (isinstance(valid, tuple) and len(valid) == 2):
+            raise TypeError(
+                "valid must be a pair (X_valid, Y_valid) of windows, or None; "
+                f"got {type(valid).__name__}"
+            )
+        try:
+            _check_windows(*valid)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"valid: {err}") from None
         Xv, Yv = (torch.from_numpy(a).float() for a in valid)
     Xt, Yt = torch.from_numpy(X).float(), torch.from_numpy(Y).float()
     g = seeding.torch_generator(seed)
@@ -474,9 +522,19 @@ def fit_forecaster(
 
 
 # -- scores -------------------------------------------------------------------------
-def _check_pair(y_true: np.ndarray, y_pred: np.ndarray) -> None:
-    check_float_array("y_true", y_true)
-    check_float_array("y_pred", y_pred)
+def _check_pair(y_true: np.ndarray, y_pred: np.ndarray, axis: object) -> None:
+    # a score must not let NaN decide: NaN in, NaN out would compare false
+    check_finite("y_true", check_float_array("y_true", y_true))
+    check_finite("y_pred", check_float_array("y_pred", y_pred))
+    check_nonempty("y_true", y_true)
+    if axis is not None and (
+        isinstance(axis, bool)
+        or not isinstance(axis, Integral)
+        or not -y_true.ndim <= axis < y_true.ndim
+    ):
+        raise ValueError(
+            f"axis must be None or an axis of y_true (ndim {y_true.ndim}); got {axis!r}"
+        )
     if y_true.shape != y_pred.shape:
         raise ValueError(
             "y_true and y_pred must have the same shape; "
@@ -494,7 +552,7 @@ def mae(
 
     Implements chapter 9, equation ``forecast-mae``.
     """
-    _check_pair(y_true, y_pred)
+    _check_pair(y_true, y_pred, axis)
     out = np.abs(y_true - y_pred).mean(axis=axis)
     return float(out) if axis is None else out
 
@@ -503,6 +561,6 @@ def rmse(
     y_true: np.ndarray, y_pred: np.ndarray, axis: int | None = None
 ) -> float | np.ndarray:
     """Root mean squared error; ``axis=1`` on ``(H, M)`` gives one per step ``(H,)``."""
-    _check_pair(y_true, y_pred)
+    _check_pair(y_true, y_pred, axis)
     out = np.sqrt(((y_true - y_pred) ** 2).mean(axis=axis))
     return float(out) if axis is None else out
