@@ -177,18 +177,64 @@ def check_submissions(course_dir: str | Path = ".") -> list[tuple[str, str]]:
     return found
 
 
-def grade(course_dir: str | Path = ".", csv_path: str | Path = "grades.csv") -> Path:
-    """Autograde every submission with nbgrader and export the gradebook to CSV."""
+def grade(
+    course_dir: str | Path = ".",
+    csv_path: str | Path = "grades.csv",
+    *,
+    cell_timeout: float | None = None,
+    submission_timeout: float | None = None,
+    workers: int | None = None,
+    unsafe_no_sandbox: bool = False,
+    progress=None,
+) -> Path:
+    """Autograde every submission on its own, sandboxed, and write ``csv_path``.
+
+    Every ``submitted/<student>/<assignment>/`` is graded separately (see
+    ``tools/grader.py``), as many at once as there are cores; a broken hand-in
+    costs only its own grade, with the reason in the CSV's ``reason`` column.
+    Raises :class:`SubmissionError` when there is nothing to grade and
+    ``grader.GraderError`` when the grader itself cannot run (e.g. no sandbox).
+    The per-grading results are kept in ``grade.last_results``.
+    """
+    grader = _grader()
     course = Path(course_dir).resolve()
-    check_submissions(course)
-    for name in assignments(course):
-        if any((course / "submitted").glob(f"*/{name}")):
-            _nbgrader(course, "autograde", name, "--force", "--log-level=ERROR")
+    known = assignments(course)
+    sub_root = course / "submitted"
+    if not sub_root.is_dir():
+        raise SubmissionError(
+            f"no submissions: {sub_root} does not exist "
+            "(expected submitted/<student>/<assignment>/)"
+        )
+    results = grader.grade_class(
+        course,
+        known,
+        cell_timeout=cell_timeout or grader.DEFAULT_CELL_TIMEOUT,
+        submission_timeout=submission_timeout or grader.DEFAULT_SUBMISSION_TIMEOUT,
+        workers=workers,
+        sandboxed=not unsafe_no_sandbox,
+        progress=progress,
+    )
+    if not results:
+        raise SubmissionError(
+            f"no submissions found under {sub_root} "
+            "(expected submitted/<student>/<assignment>/)"
+        )
     out = Path(csv_path)
     if not out.is_absolute():
         out = course / out
-    _nbgrader(course, "export", f"--to={out}", "--log-level=ERROR")
+    grader.write_csv(results, out)
+    grade.last_results = results
     return out
+
+
+def _grader():
+    """tools/grader.py, whether this file runs as a script or as tools.course."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import grader
+
+    return grader
 
 
 def read_grades(csv_path: str | Path) -> dict[tuple[str, str], tuple[float, float]]:
@@ -214,8 +260,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     sw.add_argument("--dest", default="../my-work")
     sw.add_argument("--course-dir", default=".")
-    g = sub.add_parser("grade", help="autograde submitted/ and export grades.csv")
+    g = sub.add_parser(
+        "grade",
+        help="autograde submitted/, each hand-in on its own in a sandbox; "
+        "print a report and write grades.csv",
+    )
     g.add_argument("--csv", default="grades.csv")
+    g.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
+    g.add_argument(
+        "--submission-timeout",
+        type=float,
+        default=None,
+        help="seconds per submission (all its cells)",
+    )
+    g.add_argument("--workers", type=int, default=None, help="default: all cores")
+    g.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run student code without the bubblewrap sandbox (trusted code only)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.cmd == "release":
@@ -228,13 +291,57 @@ def main(argv: list[str] | None = None) -> int:
             for p in result["kept"]:
                 print(f"kept    {p} (already there: your work is not overwritten)")
         elif args.cmd == "grade":
-            out = grade(".", args.csv)
-            for (student, assignment), (score, mx) in sorted(read_grades(out).items()):
-                print(f"{student:20s} {assignment:28s} {score:5.1f} / {mx:.1f}")
-            print(f"gradebook exported to {out}")
+            return _grade_command(args)
     except (SubmissionError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _grade_command(args) -> int:
+    import time
+
+    grader = _grader()
+    t0 = time.monotonic()
+    done = []
+
+    def progress(r):
+        done.append(r)
+        print(
+            f"  [{len(done)}] {r.student}/{r.assignment}: {r.score:g}/{r.max_score:g}"
+            f" in {r.seconds:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        out = grade(
+            ".",
+            args.csv,
+            cell_timeout=args.cell_timeout,
+            submission_timeout=args.submission_timeout,
+            workers=args.workers,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+            progress=progress,
+        )
+    except grader.GraderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    results = grade.last_results
+    print(grader.table(results))
+    n = sum(r.graded for r in results)
+    print(
+        f"{n} submission(s) graded in {time.monotonic() - t0:.0f} s; "
+        f"grades in {out}, autograded notebooks in autograded/"
+    )
+    if args.unsafe_no_sandbox:
+        print("WARNING: graded WITHOUT the sandbox (--unsafe-no-sandbox)")
+    failed = [r for r in results if r.grader_error]
+    if failed:
+        print(
+            f"error: the grader failed on {len(failed)} submission(s)", file=sys.stderr
+        )
+        return 1
     return 0
 
 
