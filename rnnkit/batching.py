@@ -61,7 +61,7 @@ def as_ids(ids: Sequence[int] | np.ndarray, name: str = "ids") -> np.ndarray:
             f"corpus is empty ({name}); expected at least num_steps + 1 token ids"
         )
     if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} (corpus ids) must be integers; got dtype {arr.dtype}")
+        raise TypeError(f"corpus ids must be integers ({name}); got dtype {arr.dtype}")
     if arr.min() < 0:
         raise ValueError(f"token ids in {name} must be >= 0; found {int(arr.min())}")
     return arr.astype(np.int64, copy=False)

@@ -40,6 +40,7 @@ from .seeding import seeded_torch, torch_generator
 from .shapes import (
     check_choice,
     check_ids_in_range,
+    check_nonempty,
     check_positive_int,
     check_tensor,
     describe_shape,
@@ -134,6 +135,10 @@ class RNNScratch(nn.Module):
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
+        if dtype not in (torch.float32, torch.float64):
+            raise TypeError(
+                f"dtype must be torch.float32 or torch.float64; got {dtype}"
+            )
         d, h = self.input_size, self.hidden_size
         self.W_xh = nn.Parameter(torch.empty(h, d, dtype=dtype))  # (h, d)
         self.W_hh = nn.Parameter(torch.empty(h, h, dtype=dtype))  # (h, h)
@@ -154,6 +159,7 @@ class RNNScratch(nn.Module):
         d, h = self.input_size, self.hidden_size
         check_tensor("x_t", x_t, (None, d), ("B", "d"))
         _check_float("x_t", x_t, "one-hot or embedded inputs")
+        check_nonempty("x_t", x_t, ("B", "d"))
         check_tensor("h_prev", h_prev, (x_t.shape[0], h), ("B", "h"))
         a_t = x_t @ self.W_xh.T + h_prev @ self.W_hh.T + self.b_h  # (B, h)
         return torch.tanh(a_t) if self.activation == "tanh" else torch.relu(a_t)
@@ -220,6 +226,12 @@ def as_id_tensor(X: object, vocab_size: int, name: str = "X") -> torch.Tensor:
     if X.ndim != 2:
         hint = "; for one sequence add a batch axis: X[:, None]" if X.ndim == 1 else ""
         raise ValueError(f"{name} must have shape (T, B); got {tuple(X.shape)}{hint}")
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"{name} is empty: it must hold at least one sequence (B >= 1); "
+            f"got shape {tuple(X.shape)}"
+        )
+    vocab_size = check_positive_int("vocab_size", vocab_size)
     hint = "was the model built for this vocabulary?"
     check_ids_in_range(name, X, vocab_size, hint)
     return X.long()
@@ -287,7 +299,7 @@ class RNNLM(nn.Module):
         if (
             isinstance(dropout, bool)
             or not isinstance(dropout, (int, float))
-            or not 0.0 <= dropout < 1.0
+            or not 0.0 <= dropout < 1.0  # also refuses NaN
         ):
             raise ValueError(
                 f"dropout must be a probability in [0, 1); got {dropout!r}"
