@@ -35,16 +35,21 @@ Reading order: data (one-hot), parameters, forward, backward, all together.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from rnnkit.losses import softmax_cross_entropy
 from rnnkit.seeding import numpy_rng
 from rnnkit.shapes import (
+    check_bool,
     check_choice,
     check_float_array,
+    check_float_dtype,
     check_ids_in_range,
     check_int_array,
     check_ndim_shape,
+    check_nonempty,
     check_positive_int,
 )
 
@@ -83,6 +88,7 @@ def one_hot(ids: np.ndarray, V: int, *, dtype=np.float64) -> np.ndarray:
     """
     check_int_array("ids", ids)
     V = check_positive_int("V", V)
+    dtype = check_float_dtype("dtype", dtype)
     check_ids_in_range("ids", ids, V)
     out = np.zeros(ids.shape + (V,), dtype=dtype)
     np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
@@ -113,13 +119,14 @@ def init_params(
     ``W_xh, W_hh, b_h, W_ho, b_o``.
     """
     d, h, V = (check_positive_int(n, v) for n, v in (("d", d), ("h", h), ("V", V)))
-    if not np.issubdtype(np.dtype(dtype), np.floating):
-        raise TypeError(f"dtype must be a floating-point dtype; got {np.dtype(dtype)}")
+    dtype = check_float_dtype("dtype", dtype)
     g = numpy_rng(seed)
     shapes = {"W_xh": (h, d), "W_hh": (h, h), "b_h": (h,), "W_ho": (V, h), "b_o": (V,)}
     if scale is None:
         bound = 1.0 / np.sqrt(h)
         return {k: g.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()}
+    if isinstance(scale, bool) or not isinstance(scale, Real):
+        raise TypeError(f"scale must be a number >= 0 or None; got {scale!r}")
     if not np.isfinite(scale) or scale < 0:
         raise ValueError(
             "scale must be a finite number >= 0 (the weights' std) or None; "
@@ -162,6 +169,7 @@ def _check_rnn_weights(W_xh, W_hh, b_h) -> tuple[int, int]:
     check_ndim_shape(
         "W_xh", check_float_array("W_xh", W_xh), (None, None), dims=("h", "d")
     )
+    check_nonempty("W_xh", W_xh, ("h", "d"))
     h, d = W_xh.shape
     check_ndim_shape("W_hh", check_float_array("W_hh", W_hh), (h, h), dims=("h", "h"))
     check_ndim_shape("b_h", check_float_array("b_h", b_h), (h,), dims=("h",))
@@ -279,17 +287,29 @@ def output_forward(H, W_ho, b_o):
     check_ndim_shape(
         "W_ho", check_float_array("W_ho", W_ho), (None, None), dims=("V", "h")
     )
+    check_nonempty("W_ho", W_ho, ("V", "h"))
     V, h = W_ho.shape
     _check_output_weights(W_ho, b_o, h)
     check_ndim_shape(
         "H", check_float_array("H", H), (None, None, h), dims=("T", "B", "h")
     )
+    check_nonempty("H", H, ("T", "B", "h"))
     T, B, _ = H.shape
     O = (H.reshape(T * B, h) @ W_ho.T + b_o).reshape(T, B, V)  # one (T*B, h) matmul
     return O, (H, W_ho)
 
 
 # -- backward ---------------------------------------------------------------------
+
+
+def _unpack_cache(cache: object, n: int, made_by: str) -> tuple:
+    if not (isinstance(cache, tuple) and len(cache) == n):
+        raise TypeError(
+            f"cache must be the {n}-tuple that {made_by} returns; got "
+            f"{type(cache).__name__}"
+            + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")
+        )
+    return cache
 
 
 def output_backward(dO, cache):
@@ -305,7 +325,7 @@ def output_backward(dO, cache):
 
     Implements chapter 4, equations ``bptt-dh`` and ``bptt-dw``.
     """
-    H, W_ho = cache
+    H, W_ho = _unpack_cache(cache, 2, "output_forward")
     T, B, h = H.shape
     V = W_ho.shape[0]
     check_ndim_shape("dO", check_float_array("dO", dO), (T, B, V), dims=("T", "B", "V"))
@@ -329,7 +349,9 @@ def rnn_step_backward(dh_t, cache):
 
     Implements chapter 4, equations ``bptt-dh`` and ``bptt-dw``.
     """
-    x_t, h_prev, h_t, W_xh, W_hh, activation = cache
+    x_t, h_prev, h_t, W_xh, W_hh, activation = _unpack_cache(
+        cache, 6, "rnn_step_forward"
+    )
     check_ndim_shape(
         "dh_t", check_float_array("dh_t", dh_t), h_t.shape, dims=("B", "h")
     )
@@ -369,6 +391,12 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
     Implements chapter 4, equations ``bptt-shared``, ``bptt-dh`` and ``bptt-dw``.
     Implements chapter 5, equation ``vg-backward``.
     """
+    if not (isinstance(cache, dict) and {"steps", "shape"} <= set(cache)):
+        raise TypeError(
+            "cache must be the dict that rnn_forward returns (keys 'steps' and "
+            f"'shape'); got {type(cache).__name__}"
+        )
+    return_per_step = check_bool("return_per_step", return_per_step)
     steps = cache["steps"]
     T, B, d, h = cache["shape"]
     check_ndim_shape("dH", check_float_array("dH", dH), (T, B, h), dims=("T", "B", "h"))
@@ -438,6 +466,7 @@ def lm_loss_and_grads(
     check_ndim_shape(
         "X_ids", check_int_array("X_ids", X_ids), (None, None), dims=("T", "B")
     )
+    check_nonempty("X_ids", X_ids, ("T", "B"))
     T, B = X_ids.shape
     check_ndim_shape("Y_ids", check_int_array("Y_ids", Y_ids), (T, B), dims=("T", "B"))
     check_ids_in_range("X_ids", X_ids, V)
