@@ -7,45 +7,80 @@ Adagrad update, hidden state carried between windows (truncated BPTT).
 
 (a) baseline: Karpathy's min-char-rnn ``lossFun`` written out below, batch 1,
     column vectors, one ``np.dot`` per token;
-(b) rnnkit: ``lm_loss_and_grads`` on ``(T, B)`` windows of B parallel streams,
-    ``clip_grad_norm``, the same Adagrad, for B in 1, 32, 128.
+(b) the book's step-by-step functions on one-hot inputs (``rnn_forward`` on
+    ``one_hot(X)``, ``output_forward``, ``softmax_cross_entropy``,
+    ``output_backward``, ``rnn_backward``): what ``lm_loss_and_grads`` ran
+    before it had a fast path;
+(c) ``lm_loss_and_grads`` without a workspace: embedding lookup instead of
+    one-hots, scatter-add gradient, the weight gradients as one matmul each,
+    the softmax in place; its large arrays are allocated afresh every call;
+(d) ``lm_loss_and_grads(..., workspace=ws)``: the same, its arrays kept
+    between calls (no page faults on fresh memory at every step).
 
-Reported: tokens/s (T * B per step), median over repeats, and the ratio to the
-baseline (median over repeats of the ratio within a repeat; the configurations
-run in turn in each repeat so background load hits them alike). BLAS runs on
-one thread unless --threads says otherwise.
+Each configuration runs in turn in every repeat, so background load on a shared
+machine hits them alike; reported are medians over repeats and, for ratios, the
+median over repeats of the ratio within a repeat. Time is measured two ways:
+wall clock, and the CPU time of this process (what a busy machine does not
+steal; on an idle machine the two agree). BLAS runs on one thread.
+
+Efficiency: the model needs 6 h (h + V) FLOPs per token in matrix products
+(forward 2h^2 + 2hV, backward twice that; the embedding lookup needs none,
+and elementwise work is not counted), so achieved GFLOP/s = tokens/s times
+that. The machine's single-core rate is measured in the same round robin as a
+float64 1024 x 1024 matrix product; the target is >= 60 % of it.
+
+Equal time: min-char-rnn (Adagrad, Karpathy's lr 0.1) and rnnkit batched are
+trained on Hamlet's letters (``rnnkit.datasets.char_corpus``) for the same CPU
+seconds; the batched learning rate is tuned for its batch by a small sweep
+scored on the last 10 % of the *training* text (validation is not looked at),
+then the winner is retrained from scratch on all of it. Both are scored by
+validation perplexity, the state carried through the validation text.
 
     python benchmarks/bench_numpy_bptt.py [--repeats 15] [--seconds 0.2] \
-        [--threads 1] [--train-seconds 20]
+        [--threads 1] [--train-seconds 20] [--quick] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument(
-    "--repeats",
-    type=int,
-    default=15,
-    help="timed repeats per configuration (median reported)",
+    "--repeats", type=int, default=15, help="timed repeats (median reported)"
 )
 parser.add_argument(
     "--seconds", type=float, default=0.2, help="approximate length of one repeat"
 )
 parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
-parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
+parser.add_argument("--batches", type=int, nargs="+", default=[32, 64, 128, 256])
 parser.add_argument(
     "--train-seconds",
     type=float,
     default=20.0,
-    help="wall time each model trains on Hamlet in the equal-time comparison "
+    help="CPU seconds each model trains on Hamlet in the equal-time comparison "
     "(0 skips it)",
 )
+parser.add_argument(
+    "--train-batch", type=int, default=32, help="B of the equal-time batched model"
+)
+parser.add_argument(
+    "--lrs",
+    type=float,
+    nargs="+",
+    default=[0.1, 0.2, 0.4],
+    help="Adagrad learning rates swept for the batched model",
+)
+parser.add_argument(
+    "--quick", action="store_true", help="5 repeats, 6 s training: a smoke run"
+)
+parser.add_argument("--json", help="also write the figures to this JSON file")
 args = parser.parse_args()
+if args.quick:
+    args.repeats, args.train_seconds = 5, min(args.train_seconds, 6.0)
 
 # Pin BLAS threads: with threadpoolctl after importing numpy, else with environment
 # variables, which only work if set before numpy is imported (hence this order).
@@ -72,11 +107,22 @@ if threadpoolctl is not None:
     THREADS_HOW = f"threadpoolctl.threadpool_limits({args.threads})"
 
 from rnnkit.clipping import clip_grad_norm  # noqa: E402
-from rnnkit.losses import perplexity  # noqa: E402
-from rnnkit.rnn_numpy import init_params, lm_loss_and_grads  # noqa: E402
+from rnnkit.losses import perplexity, softmax_cross_entropy  # noqa: E402
+from rnnkit.rnn_numpy import (  # noqa: E402
+    init_params,
+    lm_loss_and_grads,
+    one_hot,
+    output_backward,
+    output_forward,
+    rnn_backward,
+    rnn_forward,
+)
 
 V, H, T = 65, 100, 25
-LEARNING_RATE = 1e-1
+BASE_LR = 1e-1  # min-char-rnn's
+FLOPS_PER_TOKEN = 6 * H * (H + V)  # matmul FLOPs the model needs, see the docstring
+PEAK_N = 1024
+TARGET_RATIO, TARGET_SHARE = 10.0, 0.60
 
 
 # ----------------------------------------------------------------- (a) min-char-rnn
@@ -113,192 +159,232 @@ def min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
     return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
 
 
-def make_baseline(corpus, params, return_weights=False):
-    """Closure running one min-char-rnn training step per call (Why = W_ho, copied)."""
+def make_baseline(corpus, params, lr=BASE_LR):
+    """``(step, weights)``: one min-char-rnn training step per call (Why = W_ho)."""
     Wxh, Whh, Why = (params[k].copy() for k in ("W_xh", "W_hh", "W_ho"))
     bh, by = params["b_h"][:, None].copy(), params["b_o"][:, None].copy()
     weights = [Wxh, Whh, Why, bh, by]
     mems = [np.zeros_like(w) for w in weights]
-    state = {"p": 0, "h": np.zeros((H, 1))}
+    h = Whh.shape[0]
+    state = {"p": 0, "h": np.zeros((h, 1))}
 
     def step():
         p = state["p"]
         if p + T + 1 >= len(corpus):
-            p, state["h"] = 0, np.zeros((H, 1))
+            p, state["h"] = 0, np.zeros((h, 1))
         inputs, targets = corpus[p : p + T], corpus[p + 1 : p + T + 1]
         loss, *grads, state["h"] = min_char_rnn_loss(
             inputs, targets, state["h"], *weights
         )
         for w, g, mem in zip(weights, grads, mems):  # Adagrad
             mem += g * g
-            w += -LEARNING_RATE * g / np.sqrt(mem + 1e-8)
+            w += -lr * g / np.sqrt(mem + 1e-8)
         state["p"] = p + T
         return loss
 
-    return (step, weights) if return_weights else step
+    return step, weights
 
 
-# ----------------------------------------------------------------- (b) rnnkit batched
+def as_params(weights):
+    """min-char-rnn's column-vector weights as an rnnkit parameter dict."""
+    Wxh, Whh, Why, bh, by = weights
+    return {"W_xh": Wxh, "W_hh": Whh, "W_ho": Why, "b_h": bh[:, 0], "b_o": by[:, 0]}
 
 
-def make_batched(corpus, params, B, return_params=False):
-    """Closure running one rnnkit training step on a (T, B) window per call."""
+# ----------------------------------------------------------------- (b)-(d) rnnkit
+
+
+def loss_and_grads_step_by_step(params, X, Y, h0):
+    """(b): the book's functions on one-hot inputs, as lm_loss_and_grads once was."""
+    Vp = params["W_ho"].shape[0]
+    Hs, cache = rnn_forward(
+        one_hot(X, Vp), h0, params["W_xh"], params["W_hh"], params["b_h"]
+    )
+    O, out_cache = output_forward(Hs, params["W_ho"], params["b_o"])
+    loss, dO = softmax_cross_entropy(O, Y)
+    dH, dW_ho, db_o = output_backward(dO, out_cache)
+    g = rnn_backward(dH, cache)
+    grads = {
+        "W_xh": g["dW_xh"],
+        "W_hh": g["dW_hh"],
+        "b_h": g["db_h"],
+        "W_ho": dW_ho,
+        "b_o": db_o,
+    }
+    return loss, grads, Hs[-1].copy()
+
+
+def make_batched(corpus, params, B, lr=BASE_LR, how="workspace"):
+    """``(step, params)``: one rnnkit training step on a (T, B) window per call.
+
+    ``how``: ``"step-by-step"`` (b), ``"fresh"`` (c) or ``"workspace"`` (d).
+    """
     L = (len(corpus) - 1) // B
     pos = np.arange(L)[:, None] + L * np.arange(B)[None, :]  # (L, B): stream b, step t
     X_all, Y_all = corpus[pos], corpus[pos + 1]  # column b is stream b
     params = {k: v.copy() for k, v in params.items()}
     mems = {k: np.zeros_like(v) for k, v in params.items()}
-    state = {"p": 0, "h": np.zeros((B, H))}
+    h = params["W_hh"].shape[0]
+    state = {"p": 0, "h": np.zeros((B, h))}
+    workspace = {} if how == "workspace" else None
 
     def step():
         p = state["p"]
         if p + T > L:
-            p, state["h"] = 0, np.zeros((B, H))
-        loss, grads, state["h"] = lm_loss_and_grads(
-            params, X_all[p : p + T], Y_all[p : p + T], state["h"]
-        )
+            p, state["h"] = 0, np.zeros((B, h))
+        X, Y = X_all[p : p + T], Y_all[p : p + T]
+        if how == "step-by-step":
+            loss, grads, state["h"] = loss_and_grads_step_by_step(
+                params, X, Y, state["h"]
+            )
+        else:
+            loss, grads, state["h"] = lm_loss_and_grads(
+                params, X, Y, state["h"], workspace=workspace
+            )
         clip_grad_norm(grads, 5.0)
         for k, w in params.items():  # Adagrad
             mems[k] += grads[k] * grads[k]
-            w += -LEARNING_RATE * grads[k] / np.sqrt(mems[k] + 1e-8)
+            w += -lr * grads[k] / np.sqrt(mems[k] + 1e-8)
         state["p"] = p + T
         return loss
 
-    return (step, params) if return_params else step
+    return step, params
 
 
-# ----------------------------------------------------------------- equal wall time
+# ----------------------------------------------------------------- timing
+
+
+def make_peak():
+    """One float64 (N, N) @ (N, N) product per call: the machine's matmul rate."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((PEAK_N, PEAK_N)), rng.random((PEAK_N, PEAK_N))
+    c = np.empty_like(a)
+    return lambda: np.matmul(a, b, out=c)
+
+
+def calibrate(step, seconds):
+    """Warm up, then return how many steps take about ``seconds`` of CPU time."""
+    for _ in range(2):
+        step()
+    t0, n = time.process_time(), 0
+    while time.process_time() - t0 < 0.05 or n < 2:
+        step()
+        n += 1
+    return max(2, int(n * seconds / (time.process_time() - t0)))
+
+
+def time_round_robin(configs, repeats, seconds):
+    """Work units per second of every config per repeat, the configs in turn.
+
+    ``configs``: ``{name: (step, units_per_step)}``. Returns
+    ``{name: {"wall": array, "cpu": array}}`` of rates, one entry per repeat.
+    Interleaving spreads background load over all configurations alike, so
+    their ratios stay meaningful even when absolute numbers wobble.
+    """
+    n_steps = {name: calibrate(step, seconds) for name, (step, _) in configs.items()}
+    rates = {name: {"wall": [], "cpu": []} for name in configs}
+    for _ in range(repeats):
+        for name, (step, units) in configs.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(n_steps[name]):
+                step()
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            rates[name]["wall"].append(n_steps[name] * units / wall)
+            rates[name]["cpu"].append(n_steps[name] * units / max(cpu, 1e-9))
+    return {name: {k: np.array(v) for k, v in r.items()} for name, r in rates.items()}
+
+
+def check_same_model(corpus, params):
+    """min-char-rnn, the step-by-step path and lm_loss_and_grads agree on a window."""
+    X, Y = corpus[:T], corpus[1 : T + 1]
+    loss_a, *g_a, _ = min_char_rnn_loss(
+        X, Y, np.zeros((H, 1)), *(params[k] for k in ("W_xh", "W_hh", "W_ho")),
+        params["b_h"][:, None], params["b_o"][:, None],
+    )  # fmt: skip
+    names = ("W_xh", "W_hh", "W_ho", "b_h", "b_o")
+    worst = 0.0
+    for fn in (loss_and_grads_step_by_step, lm_loss_and_grads):
+        loss_b, g_b, _ = fn(params, X[:, None], Y[:, None], np.zeros((1, H)))
+        # min-char-rnn sums the loss over the T steps, rnnkit averages: scale by T.
+        diff = max(
+            np.abs(a.ravel() - T * g_b[k].ravel()).max() / np.abs(a).max()
+            for a, k in zip(g_a, names)
+        )
+        assert abs(loss_a - T * loss_b) < 1e-9 * loss_a and diff < 1e-10, (fn, diff)
+        worst = max(worst, diff)
+    return loss_a, worst
+
+
+# ----------------------------------------------------------------- equal time
 
 
 def valid_perplexity(params, ids):
     """Perplexity of ``ids`` read as one stream, the state carried across windows."""
     h = np.zeros((1, params["W_hh"].shape[0]))
     total, n = 0.0, 0
+    ws = {}
     for p in range(0, len(ids) - 1, T):
         X, Y = ids[p : p + T], ids[p + 1 : p + T + 1]
         X = X[: len(Y)]
-        loss, _, h = lm_loss_and_grads(params, X[:, None], Y[:, None], h)
+        loss, _, h = lm_loss_and_grads(params, X[:, None], Y[:, None], h, workspace=ws)
         total, n = total + loss * len(Y), n + len(Y)
     return perplexity(total / n)
 
 
-def train_for(step, seconds):
-    """Call ``step`` until ``seconds`` of wall time have passed; return the count."""
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
+def train_for(step, cpu_seconds):
+    """Call ``step`` until ``cpu_seconds`` of this process's CPU time have passed."""
+    t0, n = time.process_time(), 0
+    while time.process_time() - t0 < cpu_seconds:
         step()
         n += 1
     return n
 
 
-def equal_wall_time(seconds, B):
-    """Train min-char-rnn and rnnkit (batch B) for equal time; compare on Hamlet."""
+def equal_time(seconds, B, lrs):
+    """Train min-char-rnn and rnnkit (batch B, lr swept) for equal CPU time."""
     from rnnkit.datasets import char_corpus
 
     corpus = char_corpus()
     Vc = corpus.vocab_size
     params = init_params(Vc, H, Vc, seed=1, scale=0.01)
-    base_step, base_weights = make_baseline(
-        corpus.train_ids, params, return_weights=True
-    )
-    ours_step, ours_params = make_batched(
-        corpus.train_ids, params, B, return_params=True
-    )
+    train = corpus.train_ids
+    cut = len(train) - len(train) // 10
+    sweep_seconds = seconds / 2
+    sweep = {}
+    for lr in lrs:  # tuned on the training text's last 10 %, trained on the rest
+        step, p = make_batched(train[:cut], params, B, lr=lr)
+        train_for(step, sweep_seconds)
+        sweep[lr] = valid_perplexity(p, train[cut:])
+    best_lr = min(sweep, key=sweep.get)
+    base_step, base_weights = make_baseline(train, params)
+    ours_step, ours_params = make_batched(train, params, B, lr=best_lr)
     n_base = train_for(base_step, seconds)
     n_ours = train_for(ours_step, seconds)
-    Wxh, Whh, Why, bh, by = base_weights
-    base_params = {
-        "W_xh": Wxh,
-        "W_hh": Whh,
-        "W_ho": Why,
-        "b_h": bh[:, 0],
-        "b_o": by[:, 0],
+    return {
+        "seconds": seconds,
+        "batch": B,
+        "sweep_seconds": sweep_seconds,
+        "sweep": {str(k): v for k, v in sweep.items()},
+        "lr": best_lr,
+        "base_lr": BASE_LR,
+        "V": Vc,
+        "valid_chars": int(len(corpus.valid_ids)),
+        "base_steps": n_base,
+        "base_tokens": n_base * T,
+        "ours_steps": n_ours,
+        "ours_tokens": n_ours * T * B,
+        "base_ppl": valid_perplexity(as_params(base_weights), corpus.valid_ids),
+        "ours_ppl": valid_perplexity(ours_params, corpus.valid_ids),
     }
-    ppl_base = valid_perplexity(base_params, corpus.valid_ids)
-    ppl_ours = valid_perplexity(ours_params, corpus.valid_ids)
-    print(
-        f"\nequal wall time on Hamlet letters (rnnkit.datasets.char_corpus, V={Vc}, "
-        f"{len(corpus.valid_ids):,} validation characters), {seconds:.0f} s each, "
-        "same init and Adagrad lr:"
-    )
-    head = f"{'implementation':<36}{'B':>5}{'steps':>8}{'tokens seen':>13}"
-    print(f"{head}{'valid ppl':>11}")
-    for label, b, n, ppl in (
-        ("(a) min-char-rnn, token at a time", 1, n_base, ppl_base),
-        ("(b) rnnkit batched numpy", B, n_ours, ppl_ours),
-    ):
-        print(f"{label:<36}{b:>5}{n:>8}{n * T * b:>13,}{ppl:>11.3f}")
-    verdict = "lower" if ppl_ours < ppl_base else "NOT lower"
-    print(f"rnnkit's validation perplexity is {verdict} than the baseline's", end="")
-    print(" at equal wall time")
 
 
-# ----------------------------------------------------------------- timing
-
-
-def calibrate(step, seconds):
-    """Warm up, then return how many steps take about ``seconds``."""
-    for _ in range(3):
-        step()
-    t0 = time.perf_counter()
-    n = 0
-    while time.perf_counter() - t0 < 0.1:
-        step()
-        n += 1
-    return max(3, int(n * seconds / (time.perf_counter() - t0)))
-
-
-def time_round_robin(configs, repeats, seconds):
-    """tokens/s of every config per repeat, the configs in turn within each repeat.
-
-    Interleaving spreads any background load on the machine over all configurations
-    alike, so their ratios stay meaningful even when absolute numbers wobble.
-    """
-    n_steps = {name: calibrate(step, seconds) for name, (step, _) in configs.items()}
-    rates = {name: [] for name in configs}
-    for _ in range(repeats):
-        for name, (step, tokens_per_step) in configs.items():
-            t0 = time.perf_counter()
-            for _ in range(n_steps[name]):
-                step()
-            rates[name].append(
-                n_steps[name] * tokens_per_step / (time.perf_counter() - t0)
-            )
-    return {name: np.array(r) for name, r in rates.items()}
-
-
-def check_same_model(corpus, params):
-    """Both implementations give the same loss and gradients on one window."""
-    X, Y = corpus[:T], corpus[1 : T + 1]
-    loss_a, *g_a, _ = min_char_rnn_loss(
-        X,
-        Y,
-        np.zeros((H, 1)),
-        params["W_xh"],
-        params["W_hh"],
-        params["W_ho"],
-        params["b_h"][:, None],
-        params["b_o"][:, None],
-    )
-    loss_b, g_b, _ = lm_loss_and_grads(params, X[:, None], Y[:, None])
-    # min-char-rnn sums the loss over the T steps, rnnkit averages: scale by T.
-    pairs = zip(g_a, (g_b[k] for k in ("W_xh", "W_hh", "W_ho", "b_h", "b_o")))
-    diff = max(
-        np.abs(a.ravel() - T * b.ravel()).max() / np.abs(a).max() for a, b in pairs
-    )
-    assert abs(loss_a - T * loss_b) < 1e-9 * loss_a and diff < 1e-10, (
-        loss_a,
-        T * loss_b,
-        diff,
-    )
-    return loss_a, diff
+# ----------------------------------------------------------------- main
 
 
 def main():
     rng = np.random.default_rng(0)
     corpus = rng.integers(0, V, size=200_000)
-    # min-char-rnn's init: 0.01 * randn, zero biases
-    params = init_params(V, H, V, seed=1, scale=0.01)
+    params = init_params(V, H, V, seed=1, scale=0.01)  # min-char-rnn's init
 
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
@@ -307,51 +393,116 @@ def main():
         blas = "unknown"
     print(
         f"numpy {np.__version__} (BLAS: {blas}), python {sys.version.split()[0]}, "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs; threads: {args.threads}, via {THREADS_HOW}"
     )
-    print(f"threads: {args.threads}, via {THREADS_HOW}")
     print(
-        f"setup: V={V} random ids, h={H}, T={T}, tanh; "
+        f"setup: V={V} random ids, h={H}, T={T}, tanh, float64; "
         "step = forward + BPTT + clip + Adagrad"
     )
     loss0, diff = check_same_model(corpus, params)
     print(
-        f"check: same loss ({loss0:.6f} summed over T) and gradients "
-        f"(max rel diff {diff:.1e}) in both"
+        f"check: same loss ({loss0:.6f} summed over T) and gradients in all three "
+        f"(max rel diff {diff:.1e})"
     )
     print(f"timing: median of {args.repeats} repeats of ~{args.seconds}s each\n")
 
-    configs = {"base": (make_baseline(corpus, params), T)}
+    configs = {"peak": (make_peak(), 2 * PEAK_N**3)}
+    configs["base"] = (make_baseline(corpus, params)[0], T)
+    labels = {"base": ("(a) min-char-rnn, token at a time", 1)}
+    for B in sorted({32, max(args.batches)}):
+        configs[f"sbs{B}"] = (
+            make_batched(corpus, params, B, how="step-by-step")[0],
+            T * B,
+        )
+        labels[f"sbs{B}"] = ("(b) step-by-step on one-hots", B)
+    Bmax = max(args.batches)
+    configs[f"fresh{Bmax}"] = (
+        make_batched(corpus, params, Bmax, how="fresh")[0],
+        T * Bmax,
+    )
+    labels[f"fresh{Bmax}"] = ("(c) lm_loss_and_grads, no workspace", Bmax)
     for B in args.batches:
-        configs[B] = (make_batched(corpus, params, B), T * B)
+        configs[f"ws{B}"] = (make_batched(corpus, params, B)[0], T * B)
+        labels[f"ws{B}"] = ("(d) lm_loss_and_grads(workspace=)", B)
     rates = time_round_robin(configs, args.repeats, args.seconds)
+    peak = {k: float(np.median(v)) / 1e9 for k, v in rates.pop("peak").items()}
     base = rates["base"]
 
+    rows = []
+    for name, r in rates.items():
+        label, B = labels[name]
+        row = {"name": name, "label": label, "batch": B}
+        for clock in ("wall", "cpu"):
+            tps = float(np.median(r[clock]))
+            row[f"tokens_per_s_{clock}"] = tps
+            row[f"ratio_{clock}"] = float(np.median(r[clock] / base[clock]))
+            row[f"gflops_{clock}"] = tps * FLOPS_PER_TOKEN / 1e9
+            row[f"share_{clock}"] = row[f"gflops_{clock}"] / peak[clock]
+        row["spread_cpu"] = (float(r["cpu"].min()), float(r["cpu"].max()))
+        rows.append(row)
+
     header = (
-        f"{'implementation':<36}{'B':>5}{'tokens/s (median)':>19}{'min..max':>22}"
-        f"{'vs baseline':>13}"
+        f"{'implementation':<38}{'B':>5}{'tok/s wall':>12}{'tok/s CPU':>12}"
+        f"{'x base':>8}{'GFLOP/s':>9}{'of peak':>9}"
     )
     print(header)
     print("-" * len(header))
-    for name, r in rates.items():
-        label, B = (
-            ("(a) min-char-rnn, token at a time", 1)
-            if name == "base"
-            else ("(b) rnnkit batched numpy", name)
+    for row in rows:
+        print(
+            f"{row['label']:<38}{row['batch']:>5}{row['tokens_per_s_wall']:>12,.0f}"
+            f"{row['tokens_per_s_cpu']:>12,.0f}{row['ratio_cpu']:>7.1f}x"
+            f"{row['gflops_cpu']:>9.1f}{row['share_cpu']:>9.0%}"
         )
-        # Ratio: median over repeats of (this config / baseline in the same repeat).
-        ratio = float(np.median(r / base))
-        spread = f"{r.min():,.0f}..{r.max():,.0f}"
-        print(f"{label:<36}{B:>5}{np.median(r):>19,.0f}{spread:>22}{ratio:>12.1f}x")
-    best = max(args.batches, key=lambda b: np.median(rates[b]))
-    ratio = float(np.median(rates[best] / base))
-    verdict = "meets" if ratio >= 10 else "MISSES"
     print(
-        f"\nbest: B={best} at {ratio:.1f}x the baseline's tokens/s "
-        f"({verdict} the >= 10x target)"
+        f"{'single-core float64 matmul (1024^3)':<43}{'':>24}"
+        f"{peak['cpu']:>9.1f}{1:>9.0%}   (wall: {peak['wall']:.1f})"
     )
+    best = max(
+        (r for r in rows if r["name"].startswith("ws")), key=lambda r: r["ratio_cpu"]
+    )
+    ratio_met = best["ratio_cpu"] >= TARGET_RATIO
+    share_met = best["share_cpu"] >= TARGET_SHARE
+    print(
+        f"\nbest: B={best['batch']} at {best['ratio_cpu']:.1f}x the baseline's "
+        "tokens/s "
+        f"(wall clock: {best['ratio_wall']:.1f}x; target >= {TARGET_RATIO:g}x: "
+        f"{'met' if ratio_met else 'MISSED'}), {best['gflops_cpu']:.1f} GFLOP/s = "
+        f"{best['share_cpu']:.0%} of the measured matmul rate (target >= "
+        f"{TARGET_SHARE:.0%}: {'met' if share_met else 'MISSED'})"
+    )
+    result = {
+        "setup": {"V": V, "h": H, "T": T, "flops_per_token": FLOPS_PER_TOKEN},
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "peak_gflops": peak,
+        "rows": rows,
+        "best": best,
+        "targets": {"ratio": TARGET_RATIO, "share": TARGET_SHARE},
+    }
     if args.train_seconds > 0:
-        equal_wall_time(args.train_seconds, best)
+        e = equal_time(args.train_seconds, args.train_batch, args.lrs)
+        result["equal_time"] = e
+        sweep = ", ".join(f"lr {k}: {v:.3f}" for k, v in e["sweep"].items())
+        print(
+            f"\nequal time on Hamlet letters (V={e['V']}, {e['valid_chars']:,} "
+            f"validation characters), {e['seconds']:g} CPU s each. Batched lr tuned "
+            f"by a sweep ({e['sweep_seconds']:g} s each, scored on the training "
+            f"text's last 10 %: {sweep}) -> lr {e['lr']:g}"
+        )
+        head = f"{'implementation':<36}{'B':>5}{'lr':>6}{'steps':>8}{'tokens':>11}"
+        print(f"{head}{'valid ppl':>11}")
+        for label, b, lr, n, tok, ppl in (
+            ("(a) min-char-rnn", 1, e["base_lr"], e["base_steps"], e["base_tokens"],
+             e["base_ppl"]),
+            ("(d) rnnkit batched", e["batch"], e["lr"], e["ours_steps"],
+             e["ours_tokens"], e["ours_ppl"]),
+        ):  # fmt: skip
+            print(f"{label:<36}{b:>5}{lr:>6g}{n:>8}{tok:>11,}{ppl:>11.3f}")
+        verdict = "lower" if e["ours_ppl"] < e["base_ppl"] else "NOT lower"
+        print(f"rnnkit's validation perplexity is {verdict} at equal time")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,8 @@ __all__ = [
     "output_backward",
     "rnn_step_backward",
     "rnn_backward",
+    "rnn_forward_ids",
+    "rnn_backward_ids",
     "lm_loss_and_grads",
 ]
 
@@ -429,17 +431,262 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
     return grads
 
 
+# -- one-hot inputs given as ids: the fast path ------------------------------------
+#
+# rnn_forward / rnn_backward above are the book's step-by-step version: one call of
+# the step function per time step, a cache tuple per step, one-hot inputs as dense
+# (T, B, V) arrays. The functions below compute the same numbers for one-hot inputs
+# (tested against them) and are what lm_loss_and_grads runs. Three changes make them
+# fast, each a general lesson in numpy:
+#
+# 1. An embedding lookup instead of a product with one-hots. For a one-hot x_t whose
+#    1 sits at position i, x_t W_xh^T is column i of W_xh: W_xh[:, ids] picks it with
+#    no multiply-adds (the dense product spends 2 B V h FLOPs per step on zeros), and
+#    its gradient is a scatter-add of the deltas into the columns that were read.
+# 2. Only the recurrence stays in the Python loop. The input term does not depend on
+#    the state, so it is looked up for all T steps at once; the weight gradients are
+#    sums over t of per-step products (bptt-shared), so each is ONE matmul over all
+#    T*B rows after the loop instead of T small ones; phi' for every step is one
+#    vectorised expression. The loop does one (B, h) @ (h, h) product per step.
+# 3. Preallocated arrays, written with ``out=`` and in place: the states live in one
+#    (T + 1, B, h) array (h_0 in row 0), the deltas overwrite dH, the softmax
+#    overwrites the logits. With a ``workspace`` dict these arrays are also kept
+#    from one call to the next. That matters more than it looks: a fresh array of
+#    a few MB is handed out by the operating system page by page, each first write
+#    a page fault, and numpy's allocator gives large arrays back when they are
+#    freed, so a training loop that allocates its (T, B, V) arrays every step pays
+#    the faults every step (this is what made B = 128 slower than B = 32).
+
+
+def _buffer(workspace: dict | None, name: str, shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array; from ``workspace[name]`` when it fits, kept there."""
+    if workspace is None:
+        return np.empty(shape, dtype=dtype)
+    buf = workspace.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = workspace[name] = np.empty(shape, dtype=dtype)
+    return buf
+
+
+def _check_workspace(workspace) -> None:
+    if workspace is not None and not isinstance(workspace, dict):
+        raise TypeError(
+            "workspace must be None or a dict to keep arrays in between calls "
+            f"(start with {{}}); got {type(workspace).__name__}"
+        )
+
+
+def rnn_forward_ids(
+    ids, h0, W_xh, W_hh, b_h, activation: str = "tanh", *, workspace=None
+):
+    """:func:`rnn_forward` on one-hot inputs given by their ids, without the one-hots.
+
+    ``rnn_forward_ids(ids, ...)`` equals ``rnn_forward(one_hot(ids, d), ...)`` up
+    to float round-off (the bias is added in another order), in
+    ``O(T B h^2)`` instead of ``O(T B h (h + d))`` work: the input term
+    ``x_t W_xh^T`` of a one-hot ``x_t`` is the lookup ``W_xh[:, ids[t]]^T``
+    (an embedding, as ``nn.Embedding`` does it).
+
+    Args:
+        ids: ``(T, B)`` integer token ids in ``[0, d)``, T >= 1.
+        h0: ``(B, h)`` initial hidden state.
+        W_xh: ``(h, d)``; W_hh: ``(h, h)``; b_h: ``(h,)``.
+        activation: ``"tanh"``, ``"relu"`` or ``"linear"``.
+        workspace: ``None``, or a dict (empty at first) passed to every call:
+            the arrays are then kept in it and reused, and ``H`` and the cache
+            are overwritten by the next call with the same workspace.
+
+    Returns:
+        ``(H, cache)``: ``H`` of shape ``(T, B, h)`` (a view of the cache's
+        states) and the cache for :func:`rnn_backward_ids`, the dict
+        ``{"ids", "states" (T + 1, B, h) with h0 in row 0, "W_hh",
+        "activation", "shape": (T, B, d, h)}``.
+
+    Implements chapter 3, equation ``rnn-hidden``.
+    """
+    d, h = _check_rnn_weights(W_xh, W_hh, b_h)
+    check_ndim_shape("ids", check_int_array("ids", ids), (None, None), dims=("T", "B"))
+    T, B = ids.shape
+    if T == 0:
+        raise ValueError("ids must hold at least one time step (T >= 1); got T=0")
+    check_ids_in_range("ids", ids, d)
+    check_ndim_shape("h0", check_float_array("h0", h0), (B, h), dims=("B", "h"))
+    check_choice("activation", activation, NUMPY_ACTIVATIONS)
+    _check_workspace(workspace)
+
+    dtype = np.result_type(h0, W_xh, W_hh, b_h)
+    states = _buffer(workspace, "states", (T + 1, B, h), dtype)  # states[t+1] = h_t
+    states[0] = h0
+    # The embedding lookup for all steps at once, written where h_t will be: row
+    # ids[t, b] of the (d, h) table W_xh^T + b_h, i.e. x_t W_xh^T + b_h.
+    table = W_xh.T + b_h
+    np.take(table, ids, axis=0, out=states[1:])
+    W_hh_T = W_hh.T
+    hW = _buffer(workspace, "hW", (B, h), dtype)
+    for t in range(T):
+        h_t = states[t + 1]  # holds x_t W_xh^T + b_h
+        np.matmul(states[t], W_hh_T, out=hW)  # h_{t-1} W_hh^T
+        h_t += hW  # the pre-activation a_t, in place
+        if activation == "tanh":
+            np.tanh(h_t, out=h_t)
+        elif activation == "relu":
+            np.maximum(h_t, 0.0, out=h_t)
+    cache = {
+        "ids": ids,
+        "states": states,
+        "W_hh": W_hh,
+        "activation": activation,
+        "shape": (T, B, d, h),
+        "workspace": workspace,
+    }
+    return states[1:], cache
+
+
+def rnn_backward_ids(dH, cache) -> dict[str, np.ndarray]:
+    """Backward of :func:`rnn_forward_ids`: BPTT with a scatter-add for ``W_xh``.
+
+    The same recursion as :func:`rnn_backward` (tested to give the same
+    ``dh0``, ``dW_xh``, ``dW_hh``, ``db_h`` on the one-hot inputs), arranged so
+    that only ``delta_t = phi'(a_t) * (dH[t] + delta_{t+1} W_hh)`` is computed
+    step by step. Then, with ``Delta`` the ``(T B, h)`` matrix of all deltas:
+
+    * ``dW_hh = Delta^T [h_0; ...; h_{T-1}]``, one matmul for all steps;
+    * ``db_h`` = the column sums of ``Delta``;
+    * ``dW_xh[:, i]`` = the sum of the rows of ``Delta`` whose input id is ``i``,
+      a scatter-add (``np.add.at(dW_xh.T, ids.ravel(), Delta)`` says it in one
+      line; sorting the ids and summing runs with ``np.add.reduceat`` gives the
+      same and is several times faster in numpy).
+
+    Args:
+        dH: ``(T, B, h)`` upstream gradient on every ``h_t`` through its own
+            output, as for :func:`rnn_backward`. Not modified.
+        cache: from :func:`rnn_forward_ids`.
+
+    Returns:
+        dict with ``dh0 (B, h)``, ``dW_xh (h, d)``, ``dW_hh (h, h)``,
+        ``db_h (h,)`` (no ``dx``: token ids have no gradient).
+
+    Implements chapter 4, equations ``bptt-shared``, ``bptt-dh`` and ``bptt-dw``.
+    """
+    if not isinstance(cache, dict) or "states" not in cache:
+        raise TypeError(
+            "cache must be the dict returned by rnn_forward_ids; "
+            f"got {type(cache).__name__}"
+        )
+    T, B, d, h = cache["shape"]
+    check_ndim_shape("dH", check_float_array("dH", dH), (T, B, h), dims=("T", "B", "h"))
+    dtype = np.result_type(dH, cache["states"])
+    delta = _buffer(cache["workspace"], "delta", (T, B, h), dtype)
+    delta[...] = dH
+    return _bptt_ids_inplace(delta, cache)
+
+
+def _bptt_ids_inplace(delta, cache) -> dict[str, np.ndarray]:
+    """:func:`rnn_backward_ids` overwriting ``delta`` (holding dH) with the deltas."""
+    T, B, d, h = cache["shape"]
+    states, W_hh, activation = cache["states"], cache["W_hh"], cache["activation"]
+    ws = cache["workspace"]
+    H = states[1:]
+    # phi'(a_t) for every step at once, from h_t: tanh' = 1 - h^2, relu' = [h > 0]
+    if activation == "tanh":
+        dphi = np.multiply(H, H, out=_buffer(ws, "dphi", H.shape, H.dtype))
+        np.subtract(1.0, dphi, out=dphi)
+    elif activation == "relu":
+        dphi = np.greater(H, 0, out=_buffer(ws, "dphi_relu", H.shape, np.bool_))
+    dh_next = np.zeros((B, h), dtype=delta.dtype)  # dL/dh_{t+1} via h_{t+1}
+    for t in reversed(range(T)):
+        delta_t = delta[t]
+        delta_t += dh_next  # dL/dh_t = dH[t] + the gradient from the future
+        if activation != "linear":
+            delta_t *= dphi[t]  # delta_t = phi'(a_t) * dL/dh_t
+        np.matmul(delta_t, W_hh, out=dh_next)  # dL/dh_{t-1} = delta_t W_hh
+    Delta = delta.reshape(T * B, h)
+    dW_hh = Delta.T @ states[:-1].reshape(T * B, h)  # sum_t delta_t^T h_{t-1}
+    db_h = Delta.sum(axis=0)
+    dW_xh = _scatter_add_rows(cache["ids"].ravel(), Delta, d, ws).T  # (h, d)
+    return {
+        "dh0": dh_next,
+        "dW_xh": np.ascontiguousarray(dW_xh),
+        "dW_hh": dW_hh,
+        "db_h": db_h,
+    }
+
+
+def _scatter_add_rows(ids, rows, n, workspace=None):
+    """``out[i] = sum of rows[k] with ids[k] == i``, shape ``(n, rows.shape[1])``.
+
+    ``np.add.at(out, ids, rows)`` in meaning; sorted runs and ``np.add.reduceat``
+    in practice, because ``np.add.at`` loops element by element.
+    """
+    out = np.zeros((n, rows.shape[1]), dtype=rows.dtype)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    sorted_rows = np.take(
+        rows, order, axis=0, out=_buffer(workspace, "sorted", rows.shape, rows.dtype)
+    )
+    out[sorted_ids[starts]] = np.add.reduceat(sorted_rows, starts)
+    return out
+
+
+def _output_softmax_xent(H, W_ho, b_o, Y_ids, mask, workspace):
+    """Output layer, loss and their backward, fused: ``(loss, dH, dW_ho, db_o)``.
+
+    The numbers of :func:`output_forward`, :func:`rnnkit.losses.softmax_cross_entropy`
+    and :func:`output_backward` (tested), with the logits overwritten in place by
+    the softmax and then by ``dO`` (one exp per logit, no further ``(T, B, V)``
+    temporaries); ``dH`` is written into the workspace's ``"delta"`` array.
+    """
+    T, B, h = H.shape
+    V, N = W_ho.shape[0], T * B
+    dtype = np.result_type(H, W_ho, b_o)
+    H2 = H.reshape(N, h)
+    O = _buffer(workspace, "logits", (N, V), dtype)
+    np.matmul(H2, W_ho.T, out=O)
+    O += b_o
+    if mask is None:
+        y = Y_ids.ravel()
+        rows = np.arange(N)
+        O -= O.max(axis=1, keepdims=True)  # shifted: exp cannot overflow
+        o_y = O[rows, y]  # the shifted logit of each target
+        np.exp(O, out=O)
+        z = O.sum(axis=1)  # softmax = exp(O) / z, row by row
+        loss = float((np.log(z).sum() - o_y.sum()) / N)  # mean of log z - o_y
+        O *= (1.0 / (N * z))[:, None]  # dO = (softmax - onehot(y)) / N
+        O[rows, y] -= 1.0 / N
+        dO = O
+    else:  # padded positions: the library's masked loss, with its checks
+        loss, dO3 = softmax_cross_entropy(O.reshape(T, B, V), Y_ids, mask)
+        dO = dO3.reshape(N, V)
+    dW_ho = dO.T @ H2  # (V, h)
+    db_o = dO.sum(axis=0)
+    dH = _buffer(workspace, "delta", (T, B, h), dtype)
+    np.matmul(dO, W_ho, out=dH.reshape(N, h))
+    return loss, dH, dW_ho, db_o
+
+
 # -- all together -----------------------------------------------------------------
 
 
 def lm_loss_and_grads(
-    params, X_ids, Y_ids, h0=None, activation: str = "tanh", *, mask=None
+    params,
+    X_ids,
+    Y_ids,
+    h0=None,
+    activation: str = "tanh",
+    *,
+    mask=None,
+    workspace=None,
 ):
     """Loss and gradients of the RNN language model on one ``(T, B)`` window of ids.
 
     One-hot inputs (so ``d`` must equal ``V``), :func:`rnn_forward`,
     :func:`output_forward`, :func:`rnnkit.losses.softmax_cross_entropy`, then
-    the backward passes.
+    the backward passes. The one-hots are never built: the RNN runs as
+    :func:`rnn_forward_ids` / :func:`rnn_backward_ids`, which give the same
+    numbers as :func:`rnn_forward` / :func:`rnn_backward` on ``one_hot(X_ids,
+    V)`` (up to round-off) several times faster, and the output layer, the
+    softmax and their backward work in place on one ``(T B, V)`` array.
 
     Args:
         params: dict ``W_xh (h, V)``, ``W_hh (h, h)``, ``b_h (h,)``,
@@ -452,6 +699,11 @@ def lm_loss_and_grads(
         activation: ``"tanh"``, ``"relu"`` or ``"linear"``.
         mask: optional ``(T, B)`` mask, see
             :func:`rnnkit.losses.softmax_cross_entropy`.
+        workspace: ``None``, or a dict (empty at first) passed to every call of
+            a training loop: the large per-window arrays (states, logits,
+            deltas) are then allocated once and reused, which saves a page
+            fault per 4 kB of them at every call. The returned values are
+            never in it.
 
     Returns:
         ``(loss, grads, h_T)``: the mean loss (float), ``grads`` with the same
@@ -470,17 +722,29 @@ def lm_loss_and_grads(
     T, B = X_ids.shape
     check_ndim_shape("Y_ids", check_int_array("Y_ids", Y_ids), (T, B), dims=("T", "B"))
     check_ids_in_range("X_ids", X_ids, V)
+    check_ids_in_range(
+        "Y_ids", Y_ids, V, "padded positions included: fill them with any valid id"
+    )
+    _check_workspace(workspace)
     dtype = params["W_xh"].dtype
     if h0 is None:
         h0 = np.zeros((B, h), dtype=dtype)
-    x = one_hot(X_ids, V, dtype=dtype)  # (T, B, V)
-    H, rnn_cache = rnn_forward(
-        x, h0, params["W_xh"], params["W_hh"], params["b_h"], activation
+    # The ids index W_xh directly (an embedding lookup): the same numbers as
+    # rnn_forward(one_hot(X_ids, V), ...), without the (T, B, V) one-hots.
+    H, rnn_cache = rnn_forward_ids(
+        X_ids,
+        h0,
+        params["W_xh"],
+        params["W_hh"],
+        params["b_h"],
+        activation,
+        workspace=workspace,
     )
-    O, out_cache = output_forward(H, params["W_ho"], params["b_o"])  # (T, B, V)
-    loss, dO = softmax_cross_entropy(O, Y_ids, mask)
-    dH, dW_ho, db_o = output_backward(dO, out_cache)
-    g = rnn_backward(dH, rnn_cache)
+    # output_forward, softmax_cross_entropy and output_backward, fused and in place
+    loss, dH, dW_ho, db_o = _output_softmax_xent(
+        H, params["W_ho"], params["b_o"], Y_ids, mask, workspace
+    )
+    g = _bptt_ids_inplace(dH, rnn_cache)  # overwrites dH with the deltas
     grads = {
         "W_xh": g["dW_xh"],
         "W_hh": g["dW_hh"],

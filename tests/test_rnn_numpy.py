@@ -36,7 +36,9 @@ from rnnkit.rnn_numpy import (
     param_count,
     param_shapes,
     rnn_backward,
+    rnn_backward_ids,
     rnn_forward,
+    rnn_forward_ids,
     rnn_step_backward,
     rnn_step_forward,
 )
@@ -696,3 +698,153 @@ def test_lm_loss_and_grads_rejects():
         ValueError, match=r"h0 must have shape \(B=2, h=3\); got \(1, 3\)"
     ):
         lm_loss_and_grads(params, X, X, np.zeros((1, 3)))
+
+
+# -- the fast path: one-hot inputs as ids ----------------------------------------------
+# rnn_forward_ids / rnn_backward_ids and lm_loss_and_grads (which runs them, with the
+# output layer and the softmax fused in place) must give the numbers of the book's
+# step-by-step functions on one-hot inputs. Those are checked above against torch and
+# finite differences, so they are the reference here. Both sides sum the same terms in
+# another order (the bias is added before the recurrence term, the per-step weight
+# gradients are summed by one matmul), so they agree to float64 round-off, the same
+# situation as numpy vs torch: TORCH_TOL (small entries that are sums of terms of both
+# signs lose a few digits, hence not 1e-15).
+ROUNDOFF = TORCH_TOL
+
+
+def step_by_step_lm(params, X, Y, h0, activation, mask=None):
+    """lm_loss_and_grads as composed from the book's functions, one-hots and all."""
+    V = params["W_ho"].shape[0]
+    H, cache = rnn_forward(
+        one_hot(X, V), h0, params["W_xh"], params["W_hh"], params["b_h"], activation
+    )
+    O, out_cache = output_forward(H, params["W_ho"], params["b_o"])
+    loss, dO = softmax_cross_entropy(O, Y, mask)
+    dH, dW_ho, db_o = output_backward(dO, out_cache)
+    g = rnn_backward(dH, cache)
+    grads = {"W_xh": g["dW_xh"], "W_hh": g["dW_hh"], "b_h": g["db_h"]}
+    return loss, {**grads, "W_ho": dW_ho, "b_o": db_o}, H[-1]
+
+
+def ids_problem(T=6, B=4, d=7, h=5, seed=0):
+    """ids with repeats (the scatter-add must sum them) and unused ids (zero rows)."""
+    r = np.random.default_rng(seed)
+    p = init_params(d, h, 2, seed=r)
+    ids = r.integers(0, d - 2, (T, B))  # ids d-2 and d-1 never occur
+    ids[:, 0] = 0  # one id throughout sequence 0: many repeats
+    return (
+        ids,
+        r.normal(size=(B, h)),
+        p["W_xh"],
+        p["W_hh"],
+        p["b_h"],
+        r.normal(size=(T, B, h)),
+    )
+
+
+@pytest.mark.parametrize("activation", NUMPY_ACTIVATIONS)
+@pytest.mark.parametrize("T,B,d,h", [(6, 4, 7, 5), (1, 1, 3, 2), (9, 2, 4, 8)])
+def test_forward_ids_equals_forward_on_one_hots(activation, T, B, d, h):
+    ids, h0, W_xh, W_hh, b_h, G = ids_problem(T, B, d, h)
+    H_ref, cache_ref = rnn_forward(one_hot(ids, d), h0, W_xh, W_hh, b_h, activation)
+    H, cache = rnn_forward_ids(ids, h0, W_xh, W_hh, b_h, activation)
+    np.testing.assert_allclose(H, H_ref, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(cache["states"][0], h0)
+
+    ref = rnn_backward(G, cache_ref)
+    G_before = G.copy()
+    got = rnn_backward_ids(G, cache)
+    np.testing.assert_array_equal(G, G_before)  # dH is not modified
+    assert set(got) == {"dh0", "dW_xh", "dW_hh", "db_h"}
+    for k, v in got.items():
+        assert v.shape == ref[k].shape, k
+        assert relative_error(v, ref[k]) <= ROUNDOFF, k
+    assert not got["dW_xh"][:, d - 2 :].any()  # columns of unused ids get nothing
+
+
+def test_scatter_add_gradient_sums_repeated_ids():
+    # By hand: T=1, two sequences both reading id 1, W_hh = 0 and phi linear, so
+    # delta = dH and column 1 of dW_xh is the SUM of both rows (a fancy-indexed +=
+    # would keep only one of them).
+    W_xh, W_hh, b_h = np.zeros((2, 3)), np.zeros((2, 2)), np.zeros(2)
+    ids = np.array([[1, 1]])
+    _, cache = rnn_forward_ids(ids, np.zeros((2, 2)), W_xh, W_hh, b_h, "linear")
+    dH = np.array([[[1.0, 2.0], [10.0, 20.0]]])
+    g = rnn_backward_ids(dH, cache)
+    np.testing.assert_array_equal(g["dW_xh"], [[0.0, 11.0, 0.0], [0.0, 22.0, 0.0]])
+    np.testing.assert_array_equal(g["db_h"], [11.0, 22.0])
+
+
+@pytest.mark.parametrize("activation", NUMPY_ACTIVATIONS)
+@pytest.mark.parametrize("masked", [False, True])
+def test_lm_loss_and_grads_equals_the_step_by_step_path(activation, masked):
+    r = np.random.default_rng(5)
+    T, B, h, V = 7, 3, 6, 11
+    params = init_params(V, h, V, seed=r)
+    X, Y, h0 = r.integers(0, V, (T, B)), r.integers(0, V, (T, B)), r.normal(size=(B, h))
+    mask = None
+    if masked:
+        mask = np.ones((T, B), bool)
+        mask[4:, 1] = False  # sequence 1 is 4 long
+    ref_loss, ref, ref_hT = step_by_step_lm(params, X, Y, h0, activation, mask)
+    loss, grads, h_T = lm_loss_and_grads(params, X, Y, h0, activation, mask=mask)
+    assert loss == pytest.approx(ref_loss, rel=ROUNDOFF)
+    np.testing.assert_allclose(h_T, ref_hT, rtol=0, atol=1e-15)
+    for k in params:
+        assert grads[k].shape == params[k].shape, k
+        assert relative_error(grads[k], ref[k]) <= ROUNDOFF, k
+
+
+def test_workspace_reuses_arrays_and_never_aliases_what_it_returns():
+    r = np.random.default_rng(6)
+    params = init_params(5, 4, 5, seed=r)
+    windows = [(r.integers(0, 5, (6, 3)), r.integers(0, 5, (6, 3))) for _ in range(3)]
+    fresh = [lm_loss_and_grads(params, X, Y) for X, Y in windows]
+    ws = {}
+    kept = [lm_loss_and_grads(params, X, Y, workspace=ws) for X, Y in windows]
+    arrays = {k: id(v) for k, v in ws.items()}
+    lm_loss_and_grads(params, *windows[0], workspace=ws)
+    assert arrays and {k: id(v) for k, v in ws.items()} == arrays  # reused, not new
+    X, Y = r.integers(0, 5, (2, 7)), r.integers(0, 5, (2, 7))  # another shape: fine
+    assert lm_loss_and_grads(params, X, Y, workspace=ws)[0] == pytest.approx(
+        lm_loss_and_grads(params, X, Y)[0], rel=1e-15
+    )
+    for (loss_a, g_a, h_a), (loss_b, g_b, h_b) in zip(fresh, kept):
+        # every earlier result is intact although the workspace was used again since
+        assert loss_a == loss_b
+        np.testing.assert_array_equal(h_a, h_b)
+        for k in g_a:
+            np.testing.assert_array_equal(g_a[k], g_b[k])
+
+
+def test_lm_loss_and_grads_keeps_float32():
+    params = {k: v.astype(np.float32) for k, v in init_params(5, 4, 5).items()}
+    X = np.arange(6).reshape(3, 2) % 5
+    loss, grads, h_T = lm_loss_and_grads(params, X, X, workspace={})
+    assert h_T.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in grads.values())
+
+
+def test_ids_functions_reject():
+    ids, h0, W_xh, W_hh, b_h, G = ids_problem()
+    with pytest.raises(TypeError, match=r"ids must be an integer array"):
+        rnn_forward_ids(ids.astype(float), h0, W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"ids must be token ids in \[0, V=7\)"):
+        rnn_forward_ids(ids + 7, h0, W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"T >= 1"):
+        rnn_forward_ids(ids[:0], h0, W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(B=4, h=5\)"):
+        rnn_forward_ids(ids, h0[:1], W_xh, W_hh, b_h)
+    with pytest.raises(TypeError, match=r"workspace must be None or a dict"):
+        rnn_forward_ids(ids, h0, W_xh, W_hh, b_h, workspace=[])
+    _, cache = rnn_forward_ids(ids, h0, W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"dH must have shape \(T=6, B=4, h=5\)"):
+        rnn_backward_ids(G[1:], cache)
+    with pytest.raises(TypeError, match=r"cache must be the dict returned by"):
+        rnn_backward_ids(G, rnn_forward(one_hot(ids, 7), h0, W_xh, W_hh, b_h)[1])
+    params = init_params(5, 3, 5)
+    X = np.zeros((4, 2), int)
+    with pytest.raises(ValueError, match=r"Y_ids must be token ids in \[0, V=5\)"):
+        lm_loss_and_grads(params, X, X + 5)
+    with pytest.raises(TypeError, match=r"workspace must be None or a dict"):
+        lm_loss_and_grads(params, X, X, workspace="ws")
