@@ -28,7 +28,13 @@ from .lm_eval import _check_model, _model_device, evaluate_perplexity, window_pe
 from .losses import perplexity
 from .rnn_torch import as_id_tensor
 from .seeding import numpy_rng, seeded_torch
-from .shapes import check_choice, check_positive_float, check_positive_int, check_seed
+from .shapes import (
+    check_choice,
+    check_finite_number,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
 from .training import (
     LR_SCHEDULES,
     check_clip,
@@ -74,17 +80,11 @@ def _valid_fn(
                 f"{tuple(X.shape)} and {tuple(Y.shape)}"
             )
         return lambda: window_perplexity(model, X, Y)
-    arr = as_ids(valid)
+    arr = as_ids(valid, "valid_ids")
     as_id_tensor(arr[:, None], model.vocab_size, "valid_ids")
     return lambda: evaluate_perplexity(
         model, arr, batch_size=batch_size, num_steps=num_steps
     )
-
-
-def _check_nonnegative(name: str, v: object) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-        raise ValueError(f"{name} must be a number >= 0; got {v!r}")
-    return float(v)
 
 
 def train_lm(
@@ -176,7 +176,7 @@ def train_lm(
     Implements chapter 3, equation ``rnn-loss``.
     """
     model = _check_model(model)
-    train_arr = as_ids(train_ids)
+    train_arr = as_ids(train_ids, "train_ids")
     as_id_tensor(train_arr[:, None], model.vocab_size, "train_ids")
     batch_size = check_positive_int("batch_size", batch_size)
     num_steps = check_positive_int("num_steps", num_steps)
@@ -187,7 +187,9 @@ def train_lm(
         "lr", (1.0 if optimizer == "sgd" else 2e-3) if lr is None else lr
     )
     clip = check_clip(clip)
-    weight_decay = _check_nonnegative("weight_decay", weight_decay)
+    if check_finite_number("weight_decay", weight_decay) < 0:
+        raise ValueError(f"weight_decay must be a number >= 0; got {weight_decay!r}")
+    weight_decay = float(weight_decay)
     stops = {"epochs": epochs, "steps": steps, "time_budget_s": time_budget_s}
     given = [k for k, v in stops.items() if v is not None]
     if len(given) != 1:
@@ -205,7 +207,11 @@ def train_lm(
     seed = check_seed("seed", seed)
     # fail early (before any training) if there is not enough text for one minibatch
     batches = random_batches if partition == "random" else sequential_batches
-    if next(iter(batches(train_arr, batch_size, num_steps, seed=0)), None) is None:
+    try:
+        first = next(iter(batches(train_arr, batch_size, num_steps, seed=0)), None)
+    except ValueError:  # the iterators refuse a corpus too short for one batch
+        first = None
+    if first is None:
         raise ValueError(
             f"train_ids ({train_arr.size} tokens) are too short for one minibatch of "
             f"batch_size={batch_size} × num_steps={num_steps}"

@@ -26,7 +26,11 @@ from numbers import Real
 
 from tqdm.auto import tqdm
 
-from .shapes import check_choice
+from .shapes import (
+    check_choice,
+    check_finite_number,
+    check_nonnegative_int,
+)
 
 __all__ = [
     "LR_SCHEDULES",
@@ -54,9 +58,8 @@ def lr_factor(lr_schedule: str, fraction: float) -> float:
     0.5
     """
     check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
-    if not math.isfinite(fraction):
-        raise ValueError(f"fraction must be a finite number in [0, 1]; got {fraction}")
-    f = min(max(float(fraction), 0.0), 1.0)
+    # clamped to [0, 1]: a run may overshoot its budget by part of a step
+    f = min(max(check_finite_number("fraction", fraction), 0.0), 1.0)
     return 1.0 if lr_schedule == "constant" else 0.5 * (1.0 + math.cos(math.pi * f))
 
 
@@ -67,16 +70,29 @@ def progress_bar(progress: bool, *, total: float | None, desc: str, unit: str = 
             f"progress must be True (show a progress bar) or False; "
             f"got {type(progress).__name__}"
         )
+    if total is not None and check_finite_number("total", total) < 0:
+        raise ValueError(f"total must be a number >= 0 or None; got {total}")
+    for name, text in (("desc", desc), ("unit", unit)):
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a str; got {type(text).__name__}")
     return tqdm(total=total, desc=desc, unit=unit, disable=not progress)
 
 
 def new_history(*extra_keys: str) -> dict[str, list]:
     """An empty history with :data:`HISTORY_KEYS` and then ``extra_keys``."""
+    for k in extra_keys:
+        if not isinstance(k, str):
+            raise TypeError(f"extra_keys must be str names; got {k!r}")
     return {k: [] for k in (*HISTORY_KEYS, *extra_keys)}
 
 
 def record(history: dict[str, list], **values: float) -> None:
     """Append one entry to every list of ``history``; every key must be given."""
+    if not isinstance(history, dict):
+        raise TypeError(
+            f"history must be a dict of lists (new_history()); "
+            f"got {type(history).__name__}"
+        )
     if set(values) != set(history):
         missing, extra = set(history) - set(values), set(values) - set(history)
         raise ValueError(
@@ -89,6 +105,9 @@ def record(history: dict[str, list], **values: float) -> None:
 
 def check_finite_loss(loss: float, step: int) -> float:
     """Return ``loss``, or stop training with a message naming the step."""
+    step = check_nonnegative_int("step", step)
+    if isinstance(loss, bool) or not isinstance(loss, Real):
+        raise TypeError(f"loss must be a number; got {type(loss).__name__} {loss!r}")
     if not math.isfinite(loss):
         raise FloatingPointError(
             f"the training loss became {loss} at step {step}; lower lr, or clip the "
