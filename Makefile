@@ -3,16 +3,17 @@
 #   make test   – set up, build the book if a source changed, then run every test: unit, nbval over
 #                 all notebooks, grading round trip, the book and a student's lab in headless Chromium
 #   make lab    – set up, copy student exercises into my-work/ (never overwriting), open JupyterLab
-#   make grade  – instructors: autograde exercises/submitted/ and export grades.csv
+#   make grade  – instructors: grade exercises/submitted/, each hand-in on its own in a sandbox;
+#                 print a report, write exercises/grades.csv (options: make grade GRADE_ARGS=--help)
 #   make check-book – after `make book`: open every page in headless Chromium, report each, screenshots
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser book check-book test lab release grade bench clean
+.PHONY: setup browser sandbox book check-book test lab release grade bench clean
 
-setup: $(STAMP) browser
+setup: $(STAMP) browser sandbox
 
 # Debian's Chromium for the browser tests and check-book (Playwright drives it through
 # executable_path; no browser is downloaded). Installed when missing, which needs root
@@ -21,6 +22,14 @@ browser:
 	@command -v chromium >/dev/null || test -x /usr/bin/chromium || \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } || \
 	  { echo "chromium is missing and could not be installed" >&2; test -z "$$CI"; }
+
+# Debian's bubblewrap (+ util-linux's prlimit/setpriv) runs student code in a sandbox when
+# grading (tools/sandbox.py). Installed when missing, which needs root (as in CI); without
+# it `make grade` refuses to run student code and the sandbox tests skip (fail under CI).
+sandbox:
+	@command -v bwrap >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends bubblewrap; } || \
+	  { echo "bubblewrap is missing and could not be installed" >&2; test -z "$$CI"; }
 
 # pip resolves against constraints.txt (the versions this book was last built with),
 # so a rebuild next month installs the same packages. torch is pinned to the CPU 2.13.0 wheel.
@@ -67,7 +76,7 @@ lab: release
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 grade: setup
-	cd exercises && ../$(BIN)/python ../tools/course.py grade
+	cd exercises && OMP_NUM_THREADS=1 ../$(BIN)/python ../tools/course.py grade $(GRADE_ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_charlm.py
