@@ -70,6 +70,12 @@ def chapter_equations(chapters_dir: str | Path) -> list[tuple[int, str | None, s
     ``label`` is ``None`` for an unlabelled equation. The chapter number is the
     notebook's two-digit prefix (``03_vanilla_rnn.ipynb`` → 3).
     """
+    if not isinstance(chapters_dir, (str, Path)):
+        raise TypeError(
+            f"chapters_dir must be a str or Path; got {type(chapters_dir).__name__}"
+        )
+    if not Path(chapters_dir).is_dir():
+        raise ValueError(f"chapters_dir must be a folder; got {str(chapters_dir)!r}")
     out: list[tuple[int, str | None, str]] = []
     for path in sorted(Path(chapters_dir).glob("[0-9][0-9]_*.ipynb")):
         chapter = int(path.name[:2])

@@ -13,11 +13,18 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .shapes import check_positive_int
+from .shapes import check_bool, check_positive_int
 
 __all__ = ["plot_zipf", "draw_unrolled_rnn", "draw_io_styles"]
 
 _COLOURS = {"x": "#FFF1E6", "h": "#E2ECE9", "o": "#E3F2FD", "c": "#FDE2E4"}
+
+
+def _check_ax(name: str, ax: object) -> None:
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(
+            f"{name} must be a Matplotlib Axes or None; got {type(ax).__name__}"
+        )
 
 
 def _ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -33,6 +40,10 @@ def plot_zipf(
     ax: Axes | None = None,
 ) -> Axes:
     """Log–log plot of frequency against rank, one line per list of sorted counts."""
+    for name, v in (("freq_lists", freq_lists), ("labels", labels)):
+        if isinstance(v, str) or not isinstance(v, Sequence) or not v:
+            raise TypeError(f"{name} must be a non-empty list; got {v!r:.40}")
+    _check_ax("ax", ax)
     if len(freq_lists) != len(labels):
         raise ValueError(
             f"got {len(freq_lists)} frequency lists but {len(labels)} labels"
@@ -102,6 +113,8 @@ def draw_unrolled_rnn(
     from each loss back through the hidden states (BPTT).
     """
     T = check_positive_int("T", T)
+    backward = check_bool("backward", backward)
+    _check_ax("ax", ax)
     ax = _ax(ax, (1.9 * T + 1.2, 3.4))
     for t in range(1, T + 1):
         x = 1.6 * t
@@ -133,8 +146,10 @@ def draw_io_styles(*, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
     """Three panels: many-to-one, many-to-many and sequence-to-sequence."""
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(13, 3.2))
-    if len(axes) != 3:
-        raise ValueError(f"need 3 axes; got {len(axes)}")
+    if not isinstance(axes, (Sequence, np.ndarray)) or len(axes) != 3:
+        raise ValueError(f"axes must be 3 Matplotlib Axes or None; got {axes!r:.60}")
+    for i, a in enumerate(axes):
+        _check_ax(f"axes[{i}]", a)
 
     def chain(
         ax: Axes,

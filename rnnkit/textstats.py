@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .shapes import check_positive_int
+from .shapes import as_float_array, check_nonnegative_int, check_positive_int
 
 __all__ = ["ngram_counts", "zipf_slope"]
 
@@ -26,6 +26,8 @@ def ngram_counts(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
         raise TypeError(
             "tokens must be a list of tokens, not one str; call tokenize(text) first"
         )
+    if not isinstance(tokens, Sequence):
+        raise TypeError(f"tokens must be a list of tokens; got {type(tokens).__name__}")
     n = check_positive_int("n", n)
     if len(tokens) < n:
         raise ValueError(
@@ -43,7 +45,7 @@ def zipf_slope(
     restricts the fit to ranks ``lo..hi`` (1-based, inclusive), e.g. to skip the
     very frequent head and the noisy tail of hapaxes.
     """
-    f = np.asarray(freqs, dtype=float)
+    f = as_float_array("freqs", freqs)
     if f.ndim != 1 or f.size < 2:
         raise ValueError(
             f"freqs must be a 1-D list of at least 2 counts; got shape {f.shape}"
@@ -54,7 +56,12 @@ def zipf_slope(
         raise ValueError("freqs must be sorted from most to least frequent")
     r = np.arange(1, f.size + 1, dtype=float)
     if ranks is not None:
-        lo, hi = ranks
+        if not (isinstance(ranks, (tuple, list)) and len(ranks) == 2):
+            raise TypeError(
+                f"ranks must be a pair (lo, hi) of ints or None; got {ranks!r}"
+            )
+        lo = check_nonnegative_int("ranks[0]", ranks[0])
+        hi = check_nonnegative_int("ranks[1]", ranks[1])
         if not 1 <= lo < hi <= f.size:
             raise ValueError(
                 f"ranks must satisfy 1 <= lo < hi <= {f.size}; got {ranks}"
