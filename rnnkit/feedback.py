@@ -4,6 +4,12 @@ The visible tests of the graded notebooks call these. Each raises
 ``AssertionError`` with a message a student can act on, e.g.
 ``h_t has shape (4, 3), expected (2, 3)`` or
 ``dW_hh is wrong (max error 0.31); dW_xh is right: check the recurrent term``.
+
+Feedback first: imported in a Jupyter kernel (every exercise imports it in its first
+code cell), this module asks IPython to show a failed check's reason as the first
+line of the error, above a traceback without these helpers' frames (they set
+``__tracebackhide__``), and to say which function is still missing when a cell runs
+into a handed-out ``raise NotImplementedError()`` stub. See :func:`show_reason_first`.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ def _fmt(v: Any) -> str:
 
 def check_equal(name: str, got: Any, expected: Any) -> None:
     """Exact comparison of plain values (ints, strings, lists); names the first diff."""
+    __tracebackhide__ = True  # a failure points at the test's line, not this one
     if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
         if len(got) != len(expected):
             raise AssertionError(
@@ -56,6 +63,7 @@ def check_close(
     ``[(66.7, "did you average the log-probabilities over all T positions?")]``.
     Both numbers are printed with just enough digits to see that they differ.
     """
+    __tracebackhide__ = True
     if hasattr(expected, "item") and getattr(expected, "ndim", 1) == 0:
         expected = expected.item()  # a 0-d array or tensor, or a numpy scalar
     expected = check_finite_number("expected", expected)
@@ -92,6 +100,7 @@ def check_array(
 
     Integers must match exactly; floats within ``atol + rtol * |expected|``.
     """
+    __tracebackhide__ = True
     atol = check_nonnegative_float("atol", atol)
     rtol = check_nonnegative_float("rtol", rtol)
     exp = np.asarray(expected)
@@ -149,6 +158,7 @@ def check_grads(
     ``hints`` maps a gradient's name to advice shown when only it is wrong,
     e.g. ``{"dW_hh": "check the recurrent term"}``.
     """
+    __tracebackhide__ = True
     for arg, value in (("got", got), ("expected", expected)):
         if not isinstance(value, Mapping):
             raise TypeError(
@@ -186,3 +196,103 @@ def check_grads(
         if advice:
             msg += ": " + "; ".join(advice)
         raise AssertionError(msg + "\n" + "\n".join(details))
+
+
+# --- Feedback first, in IPython ------------------------------------------------------
+_STUB_HINT = (
+    "{what} is not written yet: replace `raise NotImplementedError()` in {where} "
+    "with your code, run that cell, then run this one again"
+)
+_RED, _PLAIN = "\x1b[1;31m", "\x1b[0m"
+
+
+def _visible_frames(tb):
+    """``tb`` without the frames of helpers that set ``__tracebackhide__``.
+
+    The first entry (IPython's own ``run_code``, which tracebacks skip anyway) and
+    the innermost visible frame always stay.
+    """
+    import types
+
+    entries = []
+    first, tb = tb, tb.tb_next
+    while tb is not None:
+        if not tb.tb_frame.f_locals.get("__tracebackhide__"):
+            entries.append(tb)
+        tb = tb.tb_next
+    new = None
+    for entry in reversed(entries):
+        new = types.TracebackType(new, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return types.TracebackType(new, first.tb_frame, first.tb_lasti, first.tb_lineno)
+
+
+def _innermost(tb):
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
+
+
+def _stub_hint(tb) -> str:
+    """Which function (or cell) still raises the handed-out ``NotImplementedError``."""
+    name = _innermost(tb).tb_frame.f_code.co_name
+    if name == "<module>":
+        return (
+            "This cell's answer is not written yet: replace "
+            "`raise NotImplementedError()` with your code and run the cell again"
+        )
+    return _STUB_HINT.format(what=f"`{name}`", where="the cell that defines it")
+
+
+def failure_reason(etype: type, value: BaseException, tb=None) -> str:
+    """The one line a student should read first: ``AssertionError: <message>``.
+
+    For a bare ``raise NotImplementedError()`` (the stub of a solution cell), the
+    exception is given a message naming the function still to write.
+    """
+    if issubclass(etype, NotImplementedError) and not str(value) and tb is not None:
+        value.args = (_stub_hint(tb),)
+    text = str(value).strip().splitlines()
+    if text:
+        return f"{etype.__name__}: {text[0]}"
+    if tb is not None:  # a bare `assert`: show the line that failed
+        import linecache
+
+        last = _innermost(tb)
+        code = last.tb_frame.f_code
+        line = linecache.getline(code.co_filename, last.tb_lineno).strip()
+        if line:
+            return f"{etype.__name__} at line {last.tb_lineno}: {line}"
+    return etype.__name__
+
+
+def _reason_first_handler(shell, etype, value, tb, tb_offset=None):
+    tb = _visible_frames(tb) if tb is not None else tb
+    line = failure_reason(etype, value, tb)
+    stb = shell.InteractiveTB.structured_traceback(
+        etype, value, tb, tb_offset=tb_offset
+    )
+    stb = [f"{_RED}{line}{_PLAIN}", *stb]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def show_reason_first(shell=None) -> bool:
+    """Make IPython show a failed check's reason first (see the module docstring).
+
+    Installs an IPython custom exception handler for ``AssertionError`` and
+    ``NotImplementedError`` on ``shell`` (the running one by default). Returns
+    False, changing nothing, outside IPython. Importing this module calls it.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    shell.set_custom_exc((AssertionError, NotImplementedError), _reason_first_handler)
+    return True
+
+
+show_reason_first()
