@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from .shapes import check_positive_int
+from .shapes import check_bool, check_positive_int
 
 __all__ = ["PAD", "UNK", "BOS", "EOS", "RESERVED", "tokenize", "Vocab"]
 
@@ -75,7 +75,18 @@ class Vocab:
                 "tokens must be a list of tokens, not one str; "
                 "call tokenize(text) first"
             )
+        if tokens is None:
+            raise TypeError(
+                "tokens must be a list of tokens (or lists of tokens); got None"
+            )
         min_freq = check_positive_int("min_freq", min_freq)
+        if isinstance(reserved, str):
+            raise TypeError(
+                f"reserved must be a list of tokens such as ({reserved!r},), not one "
+                "str (it would be split into characters)"
+            )
+        if reserved is None or not all(isinstance(t, str) for t in reserved):
+            raise TypeError(f"reserved must be a list of str tokens; got {reserved!r}")
         if len(set(reserved)) != len(reserved):
             raise ValueError(f"reserved tokens must be distinct; got {list(reserved)}")
         flat: list[str] = []
@@ -139,6 +150,9 @@ class Vocab:
         """
         if isinstance(tokens, str) and len(tokens) != 1:
             raise TypeError("encode takes a list of tokens; call tokenize(text) first")
+        if tokens is None:
+            raise TypeError("tokens must be a list of tokens; got None")
+        strict = check_bool("strict", strict)
         ids: list[int] = []
         unk = None if strict else self.unk
         for pos, tok in enumerate(tokens):
@@ -156,6 +170,8 @@ class Vocab:
 
     def decode(self, ids: Iterable[int] | np.ndarray) -> list[str]:
         """Tokens of ``ids``; ``IndexError`` for an id outside ``[0, len(vocab))``."""
+        if ids is None or isinstance(ids, str):
+            raise TypeError(f"ids must be a list or array of int ids; got {ids!r}")
         out: list[str] = []
         for pos, i in enumerate(
             np.asarray(ids).reshape(-1).tolist() if isinstance(ids, np.ndarray) else ids
@@ -166,11 +182,14 @@ class Vocab:
                 )
             if not 0 <= i < len(self):
                 raise IndexError(
-                    f"id {i} at position {pos} is outside [0, {len(self)})"
+                    f"ids must be ids of this vocabulary: id {i} at position {pos} "
+                    f"is outside [0, {len(self)})"
                 )
             out.append(self.idx_to_token[i])
         return out
 
     def to_text(self, ids: Iterable[int] | np.ndarray, sep: str = "") -> str:
         """``decode`` then join: ``sep=""`` for characters, ``" "`` for words."""
+        if not isinstance(sep, str):
+            raise TypeError(f"sep must be a str; got {type(sep).__name__}")
         return sep.join(self.decode(ids))
