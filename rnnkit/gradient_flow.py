@@ -35,10 +35,12 @@ import numpy as np
 
 from rnnkit.rnn_numpy import NUMPY_ACTIVATIONS, rnn_step_forward
 from rnnkit.shapes import (
+    as_float_array,
     check_choice,
     check_finite,
     check_float_array,
     check_ndim_shape,
+    check_nonempty,
     check_positive_float,
 )
 
@@ -143,11 +145,14 @@ def forward_preactivations(
     T, B, _ = x.shape
     if T == 0:
         raise ValueError("x must hold at least one time step (T >= 1); got T=0")
+    check_nonempty("x", x, ("T", "B", "d"))
     check_choice("activation", activation, ACTIVATIONS)
     dtype = np.result_type(x, W_xh, W_hh, b_h)
     if h0 is None:
         h0 = np.zeros((B, h), dtype=dtype)
     check_ndim_shape("h0", check_float_array("h0", h0), (B, h), dims=("B", "h"))
+    for name, arr in (("x", x), ("W_xh", W_xh), ("b_h", b_h), ("h0", h0)):
+        check_finite(name, arr)
 
     A = np.empty((T, B, h), dtype=dtype)
     H = np.empty((T, B, h), dtype=dtype)
@@ -176,6 +181,8 @@ def _check_A(A: object, h: int) -> np.ndarray:
     )
     if A.shape[0] == 0:
         raise ValueError("A must hold at least one time step (T >= 1); got T=0")
+    check_nonempty("A", A, ("T", "B", "h"))
+    check_finite("A", A)  # a measurement of the chain must not let NaN decide
     return A
 
 
@@ -364,9 +371,16 @@ def chain_norms_for_radii(
         ``{rho: norms}`` with ``norms`` of shape ``(T, B)``: ``norms[t] =
         ||dh_T/dh_t||``, ``T - t`` steps back.
     """
+    if isinstance(radii, str) or not isinstance(radii, Iterable):
+        raise TypeError(
+            f"radii must be a list of positive numbers; got {type(radii).__name__}"
+        )
     radii = list(radii)
     if not radii:
         raise ValueError("radii must hold at least one spectral radius; got none")
+    for i, rho in enumerate(radii):
+        check_positive_float(f"radii[{i}]", rho)
+    _check_W_hh(W_hh)
     out = {}
     for rho in radii:
         W = scale_to_spectral_radius(W_hh, rho)
@@ -389,10 +403,8 @@ def geometric_rate(norms: np.ndarray, lags: np.ndarray) -> float:
 
     Implements chapter 5, equation ``spectral-radius``.
     """
-    norms, lags = (
-        np.asarray(norms, dtype=np.float64),
-        np.asarray(lags, dtype=np.float64),
-    )
+    norms, lags = as_float_array("norms", norms), as_float_array("lags", lags)
+    check_finite("lags", lags)
     if norms.ndim != 1 or norms.shape != lags.shape or norms.size < 2:
         raise ValueError(
             "norms and lags must be 1-D of the same length >= 2; "

@@ -392,6 +392,13 @@ def perplexity_table(
     ``valid_ppl``, ``num_contexts`` and ``possible_contexts``
     (V**k) -- ready for ``pandas.DataFrame`` or a plot of perplexity against k.
     """
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    _check_ids(train_ids, vocab_size, "train_ids")
+    _check_ids(valid_ids, vocab_size, "valid_ids")
+    if isinstance(orders, str) or not isinstance(orders, Sequence) or not orders:
+        raise TypeError(f"orders must be a non-empty list of ints; got {orders!r}")
+    for i, k in enumerate(orders):
+        check_nonnegative_int(f"orders[{i}]", k)
     rows = []
     for order in orders:
         model = NGramLM(order, vocab_size, **kw).fit(train_ids)
