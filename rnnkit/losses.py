@@ -37,6 +37,7 @@ from .shapes import (
     check_ids_in_range,
     check_int_array,
     check_ndim_shape,
+    check_nonempty,
     check_positive_int,
     check_tensor,
 )
@@ -185,7 +186,7 @@ def binary_cross_entropy(
     """
     check_float_array("z", z)
     y = np.asarray(y) if isinstance(y, (list, tuple)) else y
-    check_ndim_shape("y", y, z.shape)
+    check_ndim_shape("y", y, z.shape, hint="the shape of z")
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must hold labels 0 or 1")
     if mask is None:
@@ -210,6 +211,7 @@ def sequence_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     Implements chapter 8, equation ``seq-mask``.
     """
     check_tensor("lengths", lengths, (None,), ("B",), integer=True)
+    check_nonempty("lengths", lengths, ("B",))
     T = check_positive_int("T", T)
     if lengths.numel() and (lengths.min() < 0 or lengths.max() > T):
         raise ValueError(
