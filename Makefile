@@ -2,7 +2,9 @@
 #   make book   – set up, then build the HTML book into _build/html   (the main job)
 #   make test   – set up, build the book if a source changed, then run every test: unit, nbval over
 #                 all notebooks, grading round trip, the book and a student's lab in headless Chromium
-#   make lab    – set up, copy student exercises into my-work/ (never overwriting), open JupyterLab
+#   make lab    – set up, copy the exercises and chapters into my-work/ (never overwriting), open
+#                 JupyterLab there (nbgrader's Validate only); make lab-instructor: all of nbgrader
+#   make validate NB=my-work/.../x.ipynb – validate before handing in (non-zero exit on failure)
 #   make grade  – instructors: grade exercises/submitted/, each hand-in on its own in a sandbox;
 #                 print a report, write exercises/grades.csv (options: make grade GRADE_ARGS=--help)
 #   make check-book – after `make book`: open every page in headless Chromium, report each, screenshots
@@ -11,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser sandbox book check-book test lab release grade bench clean
+.PHONY: setup browser sandbox book check-book test lab lab-instructor validate release grade bench clean
 
 setup: $(STAMP) browser sandbox
 
@@ -71,9 +73,19 @@ test: setup $(BOOK_STAMP)
 	$(BIN)/ruff format --check .
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
 
+# Students: copies of the exercises and chapters in my-work/ (never overwriting), and
+# JupyterLab on 127.0.0.1 rooted there, with nbgrader's Validate button only (lab/student).
 lab: release
-	cd exercises && ../$(BIN)/python ../tools/course.py start-work --dest ../my-work
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/python tools/lab.py
+
+# Instructors: JupyterLab in exercises/ with all of nbgrader (formgrader, create assignment).
+lab-instructor: release
+	$(BIN)/python tools/lab.py --instructor
+
+# Students, before handing in: make validate NB=my-work/ex03_vanilla_rnn/vanilla_rnn.ipynb
+# (nbgrader validate's report, the reasons first; exits non-zero when a test fails).
+validate: setup
+	$(BIN)/python tools/validate.py $(NB)
 
 grade: setup
 	cd exercises && OMP_NUM_THREADS=1 ../$(BIN)/python ../tools/course.py grade $(GRADE_ARGS)

@@ -65,11 +65,12 @@ def find_chromium() -> str | None:
 
 
 @contextlib.contextmanager
-def browser(chromium: str | None = None) -> Iterator:
+def browser(chromium: str | None = None, allow: tuple[str, ...] = ()) -> Iterator:
     """A Playwright browser context on Debian's Chromium with a fresh profile.
 
     Every request that would leave the machine is aborted (and the pages' reports
-    name it), so a check can never reach the network.
+    name it), so a check can never reach the network. ``allow`` lists URL prefixes
+    that may be loaded too (e.g. a JupyterLab server on ``http://127.0.0.1:PORT/``).
     """
     from playwright.sync_api import sync_playwright
 
@@ -98,7 +99,7 @@ def browser(chromium: str | None = None) -> Iterator:
             "**/*",
             lambda route: (
                 route.continue_()
-                if is_local(route.request.url)
+                if is_local(route.request.url, allow)
                 else route.abort("blockedbyclient")
             ),
         )
@@ -108,8 +109,8 @@ def browser(chromium: str | None = None) -> Iterator:
             context.close()
 
 
-def is_local(url: str) -> bool:
-    return urlsplit(url).scheme in LOCAL_SCHEMES
+def is_local(url: str, allow: tuple[str, ...] = ()) -> bool:
+    return urlsplit(url).scheme in LOCAL_SCHEMES or url.startswith(allow)
 
 
 def toc_pages(book_dir: Path) -> list[str]:

@@ -83,9 +83,15 @@ def release(course_dir: str | Path = ".") -> list[Path]:
 
 
 def start_work(
-    course_dir: str | Path = ".", dest: str | Path = "../my-work"
+    course_dir: str | Path = ".",
+    dest: str | Path = "../my-work",
+    chapters_dir: str | Path | None = None,
 ) -> dict[str, list[Path]]:
     """Copy each released notebook to ``dest/<assignment>/`` unless a copy exists.
+
+    The chapters (``chapters_dir``, by default the ``chapters/`` folder next to the
+    course) are copied the same way to ``dest/chapters/``: students run and save
+    their own copies, and the book's notebooks stay as committed.
 
     Returns ``{"copied": [...], "kept": [...]}``; an existing file is never
     touched, so a student's answers survive every ``make lab``.
@@ -94,9 +100,11 @@ def start_work(
     target = Path(dest)
     if not target.is_absolute():
         target = (course / target).resolve()
+    chapters = Path(chapters_dir) if chapters_dir else course.parent / "chapters"
     copied: list[Path] = []
     kept: list[Path] = []
-    for nb in sorted((course / "release").glob("*/*.ipynb")):
+    released = sorted((course / "release").glob("*/*.ipynb"))
+    for nb in released + sorted(chapters.glob("*.ipynb")):
         to = target / nb.parent.name / nb.name
         if to.exists():
             kept.append(to)
@@ -104,7 +112,7 @@ def start_work(
         to.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, to)
         copied.append(to)
-    if not copied and not kept:
+    if not released:
         raise FileNotFoundError(
             f"no released notebooks in {course / 'release'}; run `make release` first"
         )
