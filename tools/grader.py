@@ -193,6 +193,128 @@ def _run(cmd, cwd, env, timeout) -> tuple[int | None, str]:
 
 
 # --------------------------------------------------------------------------
+# a long-lived nbgrader process per parallel slot (nbgrader's import alone costs
+# seconds of CPU; paid once per slot, not once per submission)
+# --------------------------------------------------------------------------
+class Worker:
+    """``python tools/grader.py worker``: runs ``nbgrader autograde`` jobs in turn.
+
+    Jobs go in on stdin as JSON lines; each reply (the exit status) comes back
+    on a separate pipe, so what kernels print cannot garble it. When a job
+    overruns its time limit the whole process group is killed (the sandboxed
+    kernel dies with it: bubblewrap's --die-with-parent) and the next job gets
+    a fresh worker.
+    """
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def _start(self) -> None:
+        r, w = os.pipe()
+        env = dict(os.environ, PYTHONPATH=str(TOOLS), OMP_NUM_THREADS="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "worker", str(w)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(w,),
+            start_new_session=True,
+            text=True,
+            env=env,
+        )
+        os.close(w)
+        self.replies = os.fdopen(r, "r")
+
+    def run(self, job: dict, timeout: float) -> int | None:
+        """Exit status of the job, or None when it was killed for overrunning."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        assert self.proc and self.proc.stdin
+        try:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.close()
+            return 1
+        result: list[str] = []
+        reader = threading.Thread(
+            target=lambda: result.append(self.replies.readline()), daemon=True
+        )
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive() or not result or not result[0].strip():
+            self.close()
+            reader.join(5)
+            return None if not result or reader.is_alive() else 1
+        return int(json.loads(result[0])["rc"])
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.proc.wait()
+            self.replies.close()
+            self.proc = None
+
+
+def worker_main(reply_fd: int) -> int:
+    """The worker's loop: nbgrader imported once, each job in a forked child.
+
+    The fork gives every job nbgrader's state fresh (its applications are
+    singletons) at the price of a copy-on-write fork instead of an import.
+    """
+    import nbgrader.apps  # noqa: F401  the expensive part, done once
+    from nbgrader.converters import autograde  # noqa: F401
+
+    replies = os.fdopen(reply_fd, "w")
+    for line in sys.stdin:
+        job = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the child runs one autograde and exits
+            rc = 1
+            try:
+                rc = _autograde_here(job)
+            finally:
+                os._exit(rc)
+        _, status = os.waitpid(pid, 0)
+        rc = os.waitstatus_to_exitcode(status)
+        replies.write(json.dumps({"rc": rc}) + "\n")
+        replies.flush()
+    return 0
+
+
+def _autograde_here(job: dict) -> int:
+    from jupyter_core.application import NoStart
+    from nbgrader.apps import NbGraderApp
+
+    log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.chdir(job["course"])
+    os.environ.update(job["env"])
+    try:
+        app = NbGraderApp.instance()
+        app.initialize(job["argv"])
+        app.start()
+    except NoStart:  # what jupyter apps raise after running a subcommand
+        pass
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    except BaseException:  # noqa: BLE001  reported through the log
+        import traceback
+
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0
+
+
+# --------------------------------------------------------------------------
 # templates: one gradebook + release per assignment
 # --------------------------------------------------------------------------
 def _make_template(course: Path, name: str, root: Path) -> Path:
@@ -429,6 +551,7 @@ def grade_one(
     uid: int | None,
     cell_timeout: float,
     submission_timeout: float,
+    worker: Worker,
 ) -> Result:
     t0 = time.monotonic()
     res = Result(student, assignment)
@@ -463,17 +586,21 @@ def grade_one(
             )
         )
     sandbox.write_kernelspec(tmp / "jupyter", cfg)
-    cmd = [
-        sys.executable,
-        "-m",
-        "nbgrader",
-        "autograde",
-        assignment,
-        f"--student={student}",
-        "--force",
-        "--log-level=ERROR",
-    ]
-    rc, out = _run(cmd, priv, env, submission_timeout + OUTER_SLACK)
+    job = {
+        "course": str(priv),
+        "log": str(tmp / "nbgrader.log"),
+        "env": {k: env[k] for k in env if k.startswith("JUPYTER")},
+        "argv": [
+            "autograde",
+            assignment,
+            f"--student={student}",
+            "--force",
+            "--log-level=ERROR",
+        ],
+    }
+    rc = worker.run(job, submission_timeout + OUTER_SLACK)
+    log = tmp / "nbgrader.log"
+    out = log.read_text(errors="replace") if log.exists() else ""
     if os.environ.get("RNNCOURSE_GRADE_DEBUG"):
         print(f"--- nbgrader {student}/{assignment}: exit {rc}\n{out}", file=sys.stderr)
     res.reasons.extend(_reasons_from_events(tmp / "events.jsonl"))
@@ -495,14 +622,23 @@ def grade_one(
         last = [ln for ln in out.strip().splitlines() if ln.strip()][-1:] or ["?"]
         res.reasons.append(f"nbgrader failed (exit {rc}): {last[0][:120]}: scored 0")
     if uid is not None:
-        left = _processes_of(uid)
+        for _ in range(50):  # the kernel's namespace may still be going down
+            left = _processes_of(uid)
+            if not left:
+                break
+            time.sleep(0.1)
+        names = []
         for pid in left:
             try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:3]
+                names.append(b" ".join(cmd).decode(errors="replace")[:60])
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         if left:
-            res.reasons.append(f"{len(left)} process(es) left behind were killed")
+            res.reasons.append(
+                f"{len(left)} process(es) left behind were killed: {'; '.join(names)}"
+            )
     res.autograded = priv / "autograded" / student / assignment  # type: ignore[attr-defined]
     res.seconds = time.monotonic() - t0
     return res
@@ -579,20 +715,23 @@ def grade_class(
     workers = max(1, workers or os.cpu_count() or 1)
     root = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
     os.chmod(root, 0o700)
+    claim = sandbox.UidClaim(workers) if sandboxed else None
     try:
         names = sorted({a for _, a in pairs})
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             templates = dict(
                 zip(names, pool.map(lambda n: _make_template(course, n, root), names))
             )
-            uids: queue.Queue = queue.Queue()
-            for i in range(workers):
-                uids.put(sandbox.BASE_UID + i if sandboxed else None)
+            slots: queue.Queue = queue.Queue()
+            workers_ = [Worker() for _ in range(workers)]
+            uids = claim.uids if claim else [None] * workers
+            for uid, w in zip(uids, workers_):
+                slots.put((uid, w))
             lock = threading.Lock()
 
             def job(i_pair):
                 i, (student, assignment) = i_pair
-                uid = uids.get()
+                uid, worker = slots.get()
                 try:
                     tmp = root / f"sub{i:05d}"
                     tmp.mkdir()
@@ -606,6 +745,7 @@ def grade_class(
                             uid,
                             cell_timeout,
                             submission_timeout,
+                            worker,
                         )
                     except Exception as err:  # noqa: BLE001  a bug of ours
                         r = Result(
@@ -624,11 +764,17 @@ def grade_class(
                             progress(r)
                     return r
                 finally:
-                    uids.put(uid)
+                    slots.put((uid, worker))
 
-            results += list(pool.map(job, enumerate(pairs)))
+            try:
+                results += list(pool.map(job, enumerate(pairs)))
+            finally:
+                for w in workers_:
+                    w.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        if claim:
+            claim.release()
     _merge_gradebook(course, [r for r in results if r.graded])
     return results
 
@@ -707,3 +853,10 @@ def table(results: list[Result]) -> str:
             f"{r.student:{ws}s}  {r.assignment:{wa}s}  {score:>13s}  {r.reason}"
         )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "worker":
+        raise SystemExit(worker_main(int(sys.argv[2])))
+    print("usage: run `python tools/course.py grade` (this module is its engine)")
+    raise SystemExit(2)

@@ -63,33 +63,45 @@ class ResilientExecute(Execute):
 
     # ---- output cap, applied while messages arrive -------------------------
     def output(self, outs, msg, display_id, cell_index):
+        if self._replaying:  # re-running earlier cells: their outputs are kept
+            return None
         if self.max_output_bytes < 0:
             return super().output(outs, msg, display_id, cell_index)
         used = self._output_bytes.get(cell_index, 0)
         if used >= self.max_output_bytes:
-            if cell_index not in self._truncated:
-                self._truncated.add(cell_index)
-                outs.append(
-                    NotebookNode(
-                        output_type="stream",
-                        name="stdout",
-                        text=f"\n... output truncated at {self.max_output_bytes} "
-                        "bytes by the grader ...\n",
-                    )
-                )
+            self._truncate_note(outs, cell_index)
             return None
         out = super().output(outs, msg, display_id, cell_index)
         if out is None:
             return out
-        size = len(json.dumps(out))
-        if used + size > self.max_output_bytes and out.get("output_type") == "stream":
-            keep = max(self.max_output_bytes - used, 0)
-            out["text"] = out["text"][:keep]
-            size = self.max_output_bytes
-        elif used + size > self.max_output_bytes:
-            outs.remove(out)
+        if out.get("output_type") == "stream":
+            size = len(out["text"])
+        else:
+            size = len(json.dumps(out))
+        if used + size > self.max_output_bytes:
+            if out.get("output_type") == "stream":
+                out["text"] = out["text"][: max(self.max_output_bytes - used, 0)]
+            elif out in outs:
+                outs.remove(out)
+            self._output_bytes[cell_index] = self.max_output_bytes
+            self._truncate_note(outs, cell_index)
+            return out
         self._output_bytes[cell_index] = used + size
         return out
+
+    def _truncate_note(self, outs, cell_index: int) -> None:
+        if cell_index in self._truncated:
+            return
+        self._truncated.add(cell_index)
+        outs.append(
+            NotebookNode(
+                output_type="stream",
+                name="stdout",
+                text=f"\n... output truncated at {self.max_output_bytes} bytes "
+                "by the grader ...\n",
+            )
+        )
+        self._event("output_truncated", self.nb.cells[cell_index])
 
     # ---- the loop -----------------------------------------------------------
     def preprocess(self, nb, resources=None, km=None):
@@ -101,6 +113,7 @@ class ResilientExecute(Execute):
         self._output_bytes: dict[int, int] = {}
         self._truncated: set[int] = set()
         self._skip: set[int] = set()  # cells that killed or hung a kernel
+        self._replaying = False
         self._current_index = None
         deadline = time.monotonic() + self.submission_timeout
         cells = self.nb.cells
@@ -132,17 +145,28 @@ class ResilientExecute(Execute):
         with self.setup_kernel():
             info_msg = self.wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            previous = None
             for index in range(start):  # replay, outputs thrown away
                 cell = cells[index]
                 if cell.cell_type != "code" or index in self._skip:
                     continue
                 if time.monotonic() > deadline:
                     return self._skip_rest(start, limit_msg)
+                self._replaying = True
                 try:
                     self.execute_cell(copy.deepcopy(cell), index, store_history=False)
                 except (DeadKernelError, CellTimeoutError):
-                    self._event("replay_failed", cell)
-                    return self._skip_rest(start, limit_msg)
+                    # this cell ran before, so the one before it probably ended
+                    # the kernel on its way out (IPython's exit()): leave that
+                    # one out of the replay and try again
+                    culprit = previous if previous is not None else index
+                    self._skip.add(culprit)
+                    self._current_index = culprit
+                    self._event("replay_failed", cells[culprit])
+                    return start
+                finally:
+                    self._replaying = False
+                previous = index
             for index in range(start, len(cells)):
                 cell = cells[index]
                 self._current_index = index

@@ -58,6 +58,50 @@ KERNEL_NAME = "rnncourse-sandbox"
 TOOLS = ("bwrap", "prlimit", "setpriv")
 
 
+UID_RANGE = 1000  # uids BASE_UID ... BASE_UID + UID_RANGE - 1
+LOCK_DIR = Path("/tmp/rnncourse-sandbox-uids")
+
+
+class UidClaim:
+    """Sandbox uids held for one grading run (a lock file each).
+
+    Two grading runs on one machine (two instructors, or two test sessions) must
+    not share a uid: process limits are per uid, and leftovers are found by uid.
+    """
+
+    def __init__(self, count: int) -> None:
+        import fcntl
+
+        LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+        self.uids: list[int] = []
+        self._files = []
+        for uid in range(BASE_UID, BASE_UID + UID_RANGE):
+            if len(self.uids) == count:
+                break
+            f = open(LOCK_DIR / str(uid), "w")  # noqa: SIM115  held until release
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                continue
+            self.uids.append(uid)
+            self._files.append(f)
+        if len(self.uids) < count:
+            self.release()
+            raise RuntimeError(f"no {count} free sandbox uids in {LOCK_DIR}")
+
+    def release(self) -> None:
+        for f in self._files:
+            f.close()
+        self._files = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
 def exposed_paths() -> list[str]:
     """Read-only folders the kernel needs: system, Python and the course package."""
     paths = [p for p in SYSTEM_DIRS if os.path.lexists(p)]
@@ -193,7 +237,7 @@ def sandbox_missing() -> str | None:
     return None
 
 
-def probe(uid: int = BASE_UID) -> str | None:
+def probe(uid: int = BASE_UID + UID_RANGE) -> str | None:
     """Start ``python -c`` in the sandbox; None if it works, else the reason."""
     why = sandbox_missing()
     if why:

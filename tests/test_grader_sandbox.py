@@ -1,0 +1,245 @@
+"""A class of broken and hostile hand-ins, graded in ONE run of the grade command.
+
+tests/grading_corpus.py builds ~35 kinds of submission from the release notebook
+of exercises 3 and 4 (one student per kind, each handing in both exercises);
+``python tools/course.py grade`` grades them all in a scratch copy of the course,
+as ``make grade`` does. For every (student, exercise) the test asserts
+
+* the score, computed from the instructor's points (not by the grader);
+* the reason line (``kernel died in cell …``, ``duplicate cell id …``, ``not a
+  notebook``, ``timed out in cell …``; empty for an ordinary score);
+* the submitted file is byte-identical afterwards;
+
+and, for the whole run: the command exits 0, no file in the course folder
+changed except what grading writes (grades.csv, gradebook.db, autograded/), no
+file appeared in the repository root, no process of the sandbox users or the
+orphan marker is left, and nothing connected to the grader's loopback port.
+
+Short limits keep it within a few minutes on two cores: 10 s per cell, 60 s per
+submission. Needs root and bubblewrap (``make setup`` installs it); skipped
+with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests import grading_corpus
+from tools.course import read_grades, release
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = os.environ.get(
+    "GRADER_CORPUS_EXERCISES", "ex03_vanilla_rnn,ex04_bptt"
+).split(",")
+sys.path.insert(0, str(ROOT / "tools"))
+import sandbox  # noqa: E402
+
+WHY_NO_SANDBOX = sandbox.probe()
+# Skipped where the sandbox cannot start (not root, no bubblewrap), except in CI,
+# where `make setup` installs it and the test must run.
+pytestmark = pytest.mark.skipif(
+    WHY_NO_SANDBOX is not None and not os.environ.get("CI"),
+    reason=f"grading sandbox unavailable: {WHY_NO_SANDBOX}",
+)
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _processes_matching(marker: str) -> list[str]:
+    # (the sandbox users' own leftovers are found and named by the grader itself,
+    # in the reason line; another grading run may be using other sandbox uids)
+    found = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit() or int(p.name) == os.getpid():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            uid = int((p / "status").read_text().split("Uid:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+        if marker in cmd:
+            found.append(f"{p.name} uid={uid} {cmd[:100]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grading_class")
+    course = base / "exercises"
+    (course / "source").mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
+    for name in EXERCISES:
+        shutil.copytree(ROOT / "exercises" / "source" / name, course / "source" / name)
+    release(course)
+
+    marker = f"rnncourse-orphan-{uuid.uuid4().hex[:12]}"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0)
+    repo_probe = ROOT / f"HACKED-{marker}.txt"
+
+    expected = {}
+    for name in EXERCISES:
+        src_path = next((course / "source" / name).glob("*.ipynb"))
+        nb_name = src_path.name
+        sub = course / "submitted"
+        targets = {
+            "read_source": str(course / "source" / "*" / "*.ipynb"),
+            "read_others": str(sub / "*" / name / "*.ipynb"),
+            "read_autograded": str(course / "autograded" / "*" / name / "*.ipynb"),
+            "read_repo": str(ROOT / "exercises" / "source" / "*" / "*.ipynb"),
+            "read_relative": "../../../source/*/*.ipynb",
+            "read_relative_sub": "../../../submitted/*/*/*.ipynb",
+            "write_course": str(course / f"HACKED-{marker}.txt"),
+            "write_repo": str(repo_probe),
+            "write_source": str(src_path),
+            "write_own": str(sub / "write_outside" / name / nb_name),
+            "write_other": str(sub / "solution" / name / nb_name),
+            "write_tmp": f"/tmp/HACKED-{marker}.txt",
+            "delete_config": str(course / "nbgrader_config.py"),
+            "delete_other": str(sub / "untouched" / name / nb_name),
+            "gradebook": str(course / "gradebook.db"),
+            "marker": marker,
+            "port": str(listener.getsockname()[1]),
+        }
+        corpus = grading_corpus.build(
+            nbformat.read(src_path, as_version=4),
+            nbformat.read(course / "release" / name / nb_name, as_version=4),
+            targets,
+        )
+        for kind, s in corpus.items():
+            out = sub / kind / name / nb_name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(s.data)
+            expected[(kind, name)] = s
+
+    before = _hashes(course)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "course.py"),
+            "grade",
+            "--cell-timeout=10",
+            "--submission-timeout=60",
+        ],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    after = _hashes(course)
+    if os.environ.get("GRADER_CORPUS_REPORT"):  # keep the instructor's report
+        Path(os.environ["GRADER_CORPUS_REPORT"]).write_text(run.stdout + run.stderr)
+    try:
+        conn, _ = listener.accept()
+        reached = True
+        conn.close()
+    except OSError:
+        reached = False
+    listener.close()
+    leftovers = _processes_matching(marker)
+    tmp_probe = Path(f"/tmp/HACKED-{marker}.txt")
+    found_outside = [p for p in (repo_probe, tmp_probe) if p.exists()]
+    for p in found_outside:
+        p.unlink()
+    return {
+        "course": course,
+        "run": run,
+        "expected": expected,
+        "before": before,
+        "after": after,
+        "reached": reached,
+        "leftovers": leftovers,
+        "outside": found_outside,
+    }
+
+
+def test_the_command_grades_the_whole_class(graded):
+    run = graded["run"]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    grades = read_grades(graded["course"] / "grades.csv")
+    assert set(grades) == set(graded["expected"])
+
+
+def _reasons(course: Path) -> dict:
+    import csv
+
+    with open(course / "grades.csv", newline="") as f:
+        return {
+            (row["student_id"], row["assignment"]): row["reason"]
+            for row in csv.DictReader(f)
+        }
+
+
+def _kinds() -> list[str]:
+    # the corpus' kinds, read from a throwaway build on the real release notebook
+    src = ROOT / "exercises" / "source" / EXERCISES[0]
+    nb = nbformat.read(next(src.glob("*.ipynb")), as_version=4)
+    dummy = {k: "x" for k in ("gradebook", "marker")} | {"port": "1"}
+    return list(grading_corpus.build(nb, nb, dummy))
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+@pytest.mark.parametrize("kind", _kinds())
+def test_score_and_reason(graded, kind, name):
+    s = graded["expected"][(kind, name)]
+    course = graded["course"]
+    score, max_score = read_grades(course / "grades.csv")[(kind, name)]
+    reason = _reasons(course)[(kind, name)]
+    assert (score, max_score) == (s.score, s.max_score), (
+        f"{kind} ({s.doc}): scored {score}/{max_score}, expected "
+        f"{s.score}/{s.max_score}; reason: {reason!r}"
+    )
+    if s.reason:
+        assert s.reason in reason, f"{kind}: reason {reason!r} lacks {s.reason!r}"
+    else:
+        assert reason == "", f"{kind}: unexpected reason {reason!r}"
+
+
+def test_submitted_files_are_unchanged(graded):
+    before, after = graded["before"], graded["after"]
+    for path, digest in before.items():
+        if path.startswith("submitted/"):
+            assert after.get(path) == digest, f"{path} was changed or deleted"
+
+
+def test_nothing_outside_the_sandbox_changed(graded):
+    before, after = graded["before"], graded["after"]
+    written = ("grades.csv", "gradebook.db", "autograded/")
+    changed = sorted(
+        p
+        for p in set(before) | set(after)
+        if before.get(p) != after.get(p) and not p.startswith(written)
+    )
+    assert changed == [], f"files changed outside the grader's outputs: {changed}"
+    assert graded["outside"] == [], f"files written outside: {graded['outside']}"
+
+
+def test_no_process_is_left_and_no_network_was_reached(graded):
+    assert graded["leftovers"] == []
+    assert not graded["reached"], "a sandboxed kernel reached the host's loopback"
+
+
+def test_autograded_notebooks_have_capped_output(graded):
+    course = graded["course"]
+    for kind in ("huge_output_line", "huge_output_lines"):
+        for name in EXERCISES:
+            for nb in (course / "autograded" / kind / name).glob("*.ipynb"):
+                assert nb.stat().st_size < 2_000_000, f"{nb} is {nb.stat().st_size} B"
