@@ -197,7 +197,11 @@ def num_batches(n_tokens: int, batch_size: int, num_steps: int) -> int:
     n_tokens = check_nonnegative_int("n_tokens", n_tokens)
     batch_size = check_positive_int("batch_size", batch_size)
     num_steps = check_positive_int("num_steps", num_steps)
-    _check_window_fits(n_tokens, num_steps)
+    if num_steps + 1 > n_tokens:
+        raise ValueError(
+            f"n_tokens={n_tokens} is too few: num_steps={num_steps} needs at least "
+            f"{num_steps + 1} tokens (inputs plus the shifted target)"
+        )
     return ((n_tokens - 1) // num_steps) // batch_size
 
 

@@ -104,7 +104,7 @@ def load_text(path: str | Path) -> str:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(
-            f"no text file at {str(p)!r}; expected a path to a .txt file"
+            f"no text file at {str(p)!r}; path must lead to a .txt file"
         )
     try:
         text = p.read_text(encoding="utf-8")

@@ -438,6 +438,7 @@ def fit_forecaster(
         FloatingPointError: the training loss became NaN or infinite.
     """
     _check_model(model)
+    check_float_array("Y", Y)
     _check_windows(X, Y)
     if X.shape[2] != model.input_size or Y.shape[0] != model.horizon:
         raise ValueError(
