@@ -143,6 +143,8 @@ def softmax_cross_entropy(
     check_float_array("O", O)
     check_ndim_shape("O", O, (None, None, None), dims=("T", "B", "V"))
     T, B, V = O.shape
+    if V == 0:
+        raise ValueError(f"O must score at least one class (V >= 1); got {O.shape}")
     check_ndim_shape("Y", check_int_array("Y", Y), (T, B), dims=("T", "B"))
     _check_targets(Y, V, "Y")
     if mask is None:
@@ -238,6 +240,10 @@ def masked_cross_entropy(
             f"logits must be a floating-point tensor; got dtype {logits.dtype}"
         )
     T, B, V = logits.shape
+    if V == 0:
+        raise ValueError(
+            f"logits must score at least one class (V >= 1); got {tuple(logits.shape)}"
+        )
     check_tensor("targets", targets, (T, B), ("T", "B"), integer=True)
     check_tensor("mask", mask, (T, B), ("T", "B"))
     _check_targets(targets, V)

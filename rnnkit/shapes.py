@@ -353,6 +353,8 @@ def check_nonempty(name: str, x, dims: Sequence[str] | None = None):
     on; the message names the empty axis, e.g. ``X must have at least one entry
     along B; got shape (5, 0)``. Returns ``x``.
     """
+    if not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array or tensor; got {type(x).__name__}")
     shape = tuple(x.shape)
     for i, size in enumerate(shape):
         if size == 0:
@@ -371,6 +373,13 @@ def check_same_batch(
     ``axis_a`` and ``axis_b`` say where each keeps its batch (1 for time-major
     ``(T, B)``, 0 for lengths ``(B,)``).
     """
+    for n, x, axis in ((name_a, a, axis_a), (name_b, b, axis_b)):
+        if not hasattr(x, "shape"):
+            raise TypeError(f"{n} must be an array or tensor; got {type(x).__name__}")
+        if not -len(x.shape) <= axis < len(x.shape):
+            raise ValueError(
+                f"{n} must have its batch on axis {axis}; got shape {tuple(x.shape)}"
+            )
     Ba, Bb = a.shape[axis_a], b.shape[axis_b]
     if Ba != Bb:
         raise ValueError(
