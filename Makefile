@@ -8,6 +8,8 @@
 #   make grade  – instructors: grade exercises/submitted/, each hand-in on its own in a sandbox;
 #                 print a report, write exercises/grades.csv (options: make grade GRADE_ARGS=--help)
 #   make check-book – after `make book`: open every page in headless Chromium, report each, screenshots
+#   make bench  – time every notebook, the book build and the tests, RNN throughput, model quality
+#                 against baselines, grading: report in _build/bench.md (BENCH_ARGS=--quick: shorter)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -90,9 +92,11 @@ validate: setup
 grade: setup
 	cd exercises && OMP_NUM_THREADS=1 ../$(BIN)/python ../tools/course.py grade $(GRADE_ARGS)
 
-bench: setup
-	$(BIN)/python benchmarks/bench_charlm.py
-	$(BIN)/python benchmarks/bench_numpy_bptt.py
+# Measure everything (each notebook, the book build, the tests, numpy and torch RNN
+# throughput, model quality against baselines, autograding) into _build/bench.md.
+# It takes long; `make bench BENCH_ARGS=--quick` skips the book build and the tests.
+bench: release
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/report.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build exercises/release exercises/autograded exercises/feedback

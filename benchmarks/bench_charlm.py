@@ -322,6 +322,7 @@ def main() -> None:
     ap.add_argument(
         "--no-fast", action="store_true", help="skip the notebook's fixed-step preset"
     )
+    ap.add_argument("--json", help="also write the rows to this JSON file")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -375,6 +376,11 @@ def main() -> None:
         "rnnkit sample (temperature 0.5):",
         repr(sample(model, vocab, "to be or not to be ", 80, temperature=0.5)),
     )
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump({"budget_s": args.seconds, "V": V, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,924 @@
+"""``make bench``: measure the course companion and write ``_build/bench.md``.
+
+What is measured (each a *part*; ``--only`` / ``--skip`` choose among them):
+
+* ``notebooks``: every chapter and every exercise solution
+  (``exercises/source``), executed by nbclient in a fresh kernel with one
+  thread (``OMP_NUM_THREADS=1``), median over ``--repeats`` runs; targets:
+  chapter <= 30 s, exercise solution <= 20 s;
+* ``book``: a clean ``jupyter-book build`` into ``_build/bench/book`` and a
+  second, cached rebuild (the book re-executes its notebooks on every build,
+  ``execute_notebooks: force``, so the cache only saves Sphinx's work);
+  target: clean build <= 5 min;
+* ``tests``: ``make test`` (ruff, then every test); target <= 15 min on the
+  machine's cores (2 in CI);
+* ``numpy``: ``benchmarks/bench_numpy_bptt.py``: numpy BPTT tokens/s against
+  the one-token-at-a-time loop (target >= 10x), GFLOP/s against the measured
+  matmul rate (target >= 60 %), validation perplexity at equal time;
+* ``charlm``: ``benchmarks/bench_charlm.py`` at each CPU budget of
+  ``--charlm-budgets``: torch RNN tokens/s and validation perplexity of
+  rnnkit's model against D2L's and against the best n-gram;
+* ``seq2seq``: exact match on the held-out dates (``rnnkit.date_task``);
+* ``forecasting``: test MAE of chapter 9's RNNs against persistence and the
+  training mean (``rnnkit.forecasting``);
+* ``grading``: ``tools.course.grade`` on a scratch copy of the exercises, one
+  solution hand-in per assignment: seconds per submission.
+
+Timings on a shared machine are noisy: the report gives medians of repeated runs
+and ratios measured in the same process, and names the machine. No test asserts
+a time; this script only reports. A part that fails is reported as failed (the
+others still run) and makes the exit status non-zero.
+
+    python benchmarks/report.py                # everything (what `make bench` runs)
+    python benchmarks/report.py --quick        # skip book and tests, short runs
+    python benchmarks/report.py --only numpy seq2seq
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS = (
+    "notebooks",
+    "book",
+    "tests",
+    "numpy",
+    "charlm",
+    "seq2seq",
+    "forecasting",
+    "grading",
+)
+SLOW_PARTS = ("book", "tests")  # skipped by --quick
+CHAPTER_LIMIT_S = 30.0
+EXERCISE_LIMIT_S = 20.0
+BOOK_LIMIT_S = 300.0
+TESTS_LIMIT_S = 900.0
+
+
+# -- pure helpers (unit-tested in tests/test_bench_report.py) -----------------------
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of a non-empty sequence of numbers."""
+    if not values:
+        raise ValueError("median of no values")
+    return float(statistics.median(values))
+
+
+def verdict(
+    value: float | None, limit: float, *, higher_is_better: bool = False
+) -> str:
+    """``"met"`` if ``value`` is within ``limit`` (``<=``, or ``>=`` when higher is
+    better), ``"missed"`` otherwise, ``"not run"`` for ``None``."""
+    if value is None:
+        return "not run"
+    ok = value >= limit if higher_is_better else value <= limit
+    return "met" if ok else "missed"
+
+
+def fmt_seconds(s: float | None) -> str:
+    """``0.42 s``, ``12.3 s``, ``4 min 05 s``; ``-`` for ``None``."""
+    if s is None:
+        return "-"
+    if s < 10:
+        return f"{s:.2f} s"
+    if s < 120:
+        return f"{s:.1f} s"
+    m, sec = divmod(round(s), 60)
+    return f"{m} min {sec:02d} s"
+
+
+def fmt_num(x: float | None, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits, thousands separated; ``-``."""
+    if x is None:
+        return "-"
+    if abs(x) >= 10**digits:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def _cell(x: object) -> str:
+    return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-flavoured markdown table; numbers-looking columns right-aligned.
+
+    Every row must have as many cells as the header; ``|`` in a cell is escaped.
+    """
+    header = [_cell(h) for h in header]
+    body = [[_cell(c) for c in r] for r in rows]
+    for i, r in enumerate(body):
+        if len(r) != len(header):
+            raise ValueError(
+                f"row {i} has {len(r)} cells; the header has {len(header)}"
+            )
+
+    def numeric(col: int) -> bool:
+        cells = [r[col] for r in body if r[col] not in ("", "-")]
+        return bool(cells) and all(
+            c[:1].isdigit() or c[:1] in "-+." or c.startswith("<") for c in cells
+        )
+
+    align = ["---:" if numeric(i) else ":---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+def targets_table(targets: Sequence[dict]) -> str:
+    """The summary: one row per target with its measured value and met/missed."""
+    rows = [
+        (
+            t["target"],
+            t["measured"],
+            verdict(t["value"], t["limit"], higher_is_better=t.get("higher", False)),
+        )
+        for t in targets
+    ]
+    return markdown_table(("target", "measured", "verdict"), rows)
+
+
+# -- running things ----------------------------------------------------------------
+
+
+def one_thread_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def run(cmd: Sequence[str], log: Path, cwd: Path = ROOT) -> float:
+    """Run ``cmd`` (one thread), output to ``log``; return wall seconds or raise."""
+    t0 = time.perf_counter()
+    with open(log, "w") as f:
+        proc = subprocess.run(
+            list(cmd), cwd=cwd, env=one_thread_env(), stdout=f, stderr=subprocess.STDOUT
+        )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        raise RuntimeError(
+            f"{' '.join(map(str, cmd))} exited {proc.returncode}; log {log}:\n"
+            + "\n".join(tail)
+        )
+    return wall
+
+
+def execute_notebook(path: Path, timeout: int = 600) -> float:
+    """Run a notebook top to bottom in a fresh kernel; return the wall seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    t0 = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - t0
+
+
+# -- parts -------------------------------------------------------------------------
+# Each returns {"sections": [(title, markdown)], "targets": [...], "data": {...}}.
+
+
+def part_notebooks(args, work: Path) -> dict:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"  # the kernels inherit it
+    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
+    solutions = sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
+    rows, data, targets = [], {}, []
+    worst = {"chapter": (None, None), "exercise": (None, None)}
+    for kind, paths, limit in (
+        ("chapter", chapters, CHAPTER_LIMIT_S),
+        ("exercise", solutions, EXERCISE_LIMIT_S),
+    ):
+        for path in paths:
+            rel = path.relative_to(ROOT).as_posix()
+            print(f"  {rel} ...", flush=True)
+            try:
+                times = [execute_notebook(path) for _ in range(args.repeats)]
+            except Exception as err:  # noqa: BLE001 - reported in the table
+                rows.append((rel, kind, "failed", "-", f"failed: {type(err).__name__}"))
+                data[rel] = None
+                continue
+            m = median(times)
+            data[rel] = times
+            spread = f"{min(times):.1f}-{max(times):.1f}" if len(times) > 1 else "-"
+            rows.append((rel, kind, fmt_seconds(m), spread, verdict(m, limit)))
+            if worst[kind][1] is None or m > worst[kind][1]:
+                worst[kind] = (rel, m)
+    for kind, limit in (("chapter", CHAPTER_LIMIT_S), ("exercise", EXERCISE_LIMIT_S)):
+        name, value = worst[kind]
+        targets.append(
+            {
+                "target": f"every {kind} notebook <= {limit:g} s (1 thread)",
+                "measured": f"slowest {fmt_seconds(value)} ({name})",
+                "value": value,
+                "limit": limit,
+            }
+        )
+    table = markdown_table(
+        ("notebook", "kind", f"median of {args.repeats}", "min-max (s)", "target"),
+        rows,
+    )
+    note = (
+        "Executed by nbclient in a fresh kernel, `OMP_NUM_THREADS=1`; the time "
+        "includes starting the kernel. Targets: chapter <= 30 s, exercise "
+        "solution <= 20 s."
+    )
+    return {
+        "sections": [("Notebook execution", note + "\n\n" + table)],
+        "targets": targets,
+        "data": data,
+    }
+
+
+def part_book(args, work: Path) -> dict:
+    out = ROOT / "_build" / "bench" / "book"
+    shutil.rmtree(out, ignore_errors=True)
+    run(
+        [sys.executable, str(ROOT / "tools" / "course.py"), "release"],
+        work / "release.log",
+        cwd=ROOT / "exercises",
+    )
+    jb = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        ".",
+        "--path-output",
+        str(out),
+    ]
+    clean = run(jb, work / "book_clean.log")
+    cached = run(jb, work / "book_cached.log")
+    table = markdown_table(
+        ("build", "wall time", "target"),
+        [
+            (
+                "clean (empty output folder)",
+                fmt_seconds(clean),
+                verdict(clean, BOOK_LIMIT_S),
+            ),
+            ("cached rebuild (same folder, nothing changed)", fmt_seconds(cached), "-"),
+        ],
+    )
+    note = (
+        f"`jupyter-book build . --path-output {out.relative_to(ROOT)}`, one run "
+        "each (a build takes minutes). The book executes every notebook on every "
+        "build (`execute_notebooks: force`, so that it never shows stale output): "
+        "the cached rebuild saves only Sphinx's own work."
+    )
+    return {
+        "sections": [("Book build", note + "\n\n" + table)],
+        "targets": [
+            {
+                "target": f"clean book build <= {BOOK_LIMIT_S / 60:g} min",
+                "measured": fmt_seconds(clean),
+                "value": clean,
+                "limit": BOOK_LIMIT_S,
+            }
+        ],
+        "data": {"clean_s": clean, "cached_s": cached},
+    }
+
+
+def part_tests(args, work: Path) -> dict:
+    wall = run(["make", "-s", "test"], work / "tests.log")
+    tail = (work / "tests.log").read_text(errors="replace").strip().splitlines()
+    summary = next(
+        (ln for ln in reversed(tail) if " passed" in ln), tail[-1] if tail else ""
+    )
+    cores = os.cpu_count()
+    table = markdown_table(
+        ("command", "wall time", "cores", "pytest summary", "target"),
+        [
+            (
+                "make test",
+                fmt_seconds(wall),
+                cores,
+                summary.strip("= "),
+                verdict(wall, TESTS_LIMIT_S),
+            )
+        ],
+    )
+    return {
+        "sections": [("Tests", table)],
+        "targets": [
+            {
+                "target": f"make test <= {TESTS_LIMIT_S / 60:g} min on 2 cores",
+                "measured": f"{fmt_seconds(wall)} on {cores} cores",
+                "value": wall,
+                "limit": TESTS_LIMIT_S,
+            }
+        ],
+        "data": {"wall_s": wall, "cores": cores, "summary": summary},
+    }
+
+
+def part_numpy(args, work: Path) -> dict:
+    out = work / "numpy_bptt.json"
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "bench_numpy_bptt.py"),
+        "--json",
+        str(out),
+    ]
+    if args.quick:
+        cmd.append("--quick")
+    run(cmd, work / "numpy_bptt.log")
+    r = json.loads(out.read_text())
+    rows = [
+        (
+            row["label"],
+            row["batch"],
+            fmt_num(row["tokens_per_s_wall"]),
+            fmt_num(row["tokens_per_s_cpu"]),
+            f"{row['ratio_cpu']:.1f}x",
+            f"{row['gflops_cpu']:.1f}",
+            f"{row['share_cpu']:.0%}",
+        )
+        for row in r["rows"]
+    ]
+    peak = r["peak_gflops"]
+    rows.append(
+        (
+            "float64 matmul 1024^3, 1 core",
+            "-",
+            "-",
+            "-",
+            "-",
+            f"{peak['cpu']:.1f}",
+            "100%",
+        )
+    )
+    table = markdown_table(
+        (
+            "implementation",
+            "B",
+            "tokens/s (wall)",
+            "tokens/s (CPU)",
+            "vs loop",
+            "GFLOP/s",
+            "of matmul",
+        ),
+        rows,
+    )
+    best = r["best"]
+    s = r["setup"]
+    note = (
+        f"h={s['h']}, V={s['V']}, T={s['T']}, float64, one BLAS thread; a step is "
+        "forward + BPTT + clipping + Adagrad. Median of "
+        f"{r['repeats']} interleaved repeats; ratios are medians of same-repeat "
+        "ratios; CPU time is this process's (a busy machine steals wall time, not "
+        f"CPU time). GFLOP/s counts the {s['flops_per_token']:,} matmul FLOPs per "
+        "token the model needs, 6h(h+V)."
+    )
+    sections = [("numpy BPTT throughput", note + "\n\n" + table)]
+    targets = [
+        {
+            "target": "numpy BPTT >= 10x the one-token loop (tokens/s, 1 thread)",
+            "measured": f"{best['ratio_cpu']:.1f}x at B={best['batch']} "
+            f"(wall clock {best['ratio_wall']:.1f}x)",
+            "value": best["ratio_cpu"],
+            "limit": r["targets"]["ratio"],
+            "higher": True,
+        },
+        {
+            "target": ">= 60 % of single-core matmul GFLOP/s",
+            "measured": f"{best['gflops_cpu']:.1f} of {peak['cpu']:.1f} GFLOP/s "
+            f"= {best['share_cpu']:.0%}",
+            "value": best["share_cpu"],
+            "limit": r["targets"]["share"],
+            "higher": True,
+        },
+    ]
+    e = r.get("equal_time")
+    if e:
+        eq = markdown_table(
+            ("model", "B", "lr (swept)", "updates", "tokens", "valid ppl"),
+            [
+                (
+                    "min-char-rnn, token at a time",
+                    1,
+                    e["base_lr"],
+                    e["base_steps"],
+                    fmt_num(e["base_tokens"]),
+                    f"{e['base_ppl']:.3f}",
+                ),
+                (
+                    "rnnkit lm_loss_and_grads",
+                    e["batch"],
+                    e["ours_lr"],
+                    e["ours_steps"],
+                    fmt_num(e["ours_tokens"]),
+                    f"{e['ours_ppl']:.3f}",
+                ),
+            ],
+        )
+        sweeps = "; ".join(
+            f"{name}: "
+            + ", ".join(f"lr {k} -> {v:.2f}" for k, v in e[f"{key}_sweep"].items())
+            for name, key in (("min-char-rnn", "base"), ("rnnkit", "ours"))
+        )
+        sections.append(
+            (
+                "numpy BPTT at equal time",
+                f"Hamlet letters (V={e['V']}), {e['seconds']:g} CPU s of training "
+                "each, same initialisation, Adagrad. Each model's learning rate is "
+                f"the best of a sweep ({e['sweep_seconds']:g} s runs scored on the "
+                f"last 10 % of the training text: {sweeps}).\n\n{eq}",
+            )
+        )
+        targets.append(
+            {
+                "target": "batched numpy wins at equal time (valid ppl, ratio <= 1)",
+                "measured": f"{e['ours_ppl']:.3f} vs {e['base_ppl']:.3f} "
+                f"= {e['ours_ppl'] / e['base_ppl']:.3f}",
+                "value": e["ours_ppl"] / e["base_ppl"],
+                "limit": 1.0,
+            }
+        )
+    return {"sections": sections, "targets": targets, "data": r}
+
+
+def _charlm_kind(model: str) -> str:
+    if model.startswith("D2L"):
+        return "d2l"
+    if "n-gram" in model:
+        return "ngram"
+    if model.startswith("rnnkit preset"):
+        return "preset"
+    return "rnnkit"
+
+
+def part_charlm(args, work: Path) -> dict:
+    budgets = [5.0] if args.quick else args.charlm_budgets
+    rows, data = [], {}
+    for i, budget in enumerate(budgets):
+        out = work / f"charlm_{budget:g}.json"
+        cmd = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_charlm.py"),
+            "--seconds",
+            str(budget),
+            "--no-fast",
+            "--json",
+            str(out),
+        ]
+        if i > 0 or args.quick:  # the n-grams do not depend on the budget
+            cmd.append("--no-ngram")
+        run(cmd, work / f"charlm_{budget:g}.log")
+        data[budget] = json.loads(out.read_text())["rows"]
+    ngrams = [
+        r for rs in data.values() for r in rs if _charlm_kind(r["model"]) == "ngram"
+    ]
+    best_ngram = min(ngrams, key=lambda r: r["valid_ppl"]) if ngrams else None
+    for budget, rs in data.items():
+        d2l = next(r for r in rs if _charlm_kind(r["model"]) == "d2l")
+        for r in rs:
+            kind = _charlm_kind(r["model"])
+            if kind == "ngram":
+                continue
+            tps = r["tokens"] / r["seconds"] if r["seconds"] else None
+            rows.append(
+                (
+                    f"{budget:g} s",
+                    r["model"],
+                    fmt_num(tps),
+                    f"{r['valid_ppl']:.3f}",
+                    f"{r['valid_ppl'] / d2l['valid_ppl']:.3f}",
+                    f"{r['valid_ppl'] / best_ngram['valid_ppl']:.3f}"
+                    if best_ngram
+                    else "-",
+                )
+            )
+    if best_ngram:
+        rows.append(
+            (
+                "-",
+                best_ngram["model"],
+                "-",
+                f"{best_ngram['valid_ppl']:.3f}",
+                "-",
+                "1.000",
+            )
+        )
+    table = markdown_table(
+        (
+            "CPU budget",
+            "model",
+            "tokens/s (torch, 1 thread)",
+            "valid ppl",
+            "/ D2L",
+            "/ best n-gram",
+        ),
+        rows,
+    )
+    note = (
+        "`benchmarks/bench_charlm.py` (D2L's data and windows, one torch thread; "
+        "only training time counts against the budget). Perplexity ratios below 1 "
+        "mean better than the reference."
+    )
+    targets = []
+    last = data[budgets[-1]]
+    ours = next((r for r in last if _charlm_kind(r["model"]) == "rnnkit"), None)
+    d2l = next(r for r in last if _charlm_kind(r["model"]) == "d2l")
+    if ours:
+        targets.append(
+            {
+                "target": f"rnnkit char LM beats D2L's at {budgets[-1]:g} s "
+                "(ppl ratio <= 1)",
+                "measured": f"{ours['valid_ppl']:.3f} vs {d2l['valid_ppl']:.3f}",
+                "value": ours["valid_ppl"] / d2l["valid_ppl"],
+                "limit": 1.0,
+            }
+        )
+        if best_ngram:
+            targets.append(
+                {
+                    "target": "rnnkit char LM beats the best n-gram at "
+                    f"{budgets[-1]:g} s",
+                    "measured": f"{ours['valid_ppl']:.3f} "
+                    f"vs {best_ngram['valid_ppl']:.3f}",
+                    "value": ours["valid_ppl"] / best_ngram["valid_ppl"],
+                    "limit": 1.0,
+                }
+            )
+    return {
+        "sections": [("Character language models", note + "\n\n" + table)],
+        "targets": targets,
+        "data": {str(k): v for k, v in data.items()},
+    }
+
+
+def part_seq2seq(args, work: Path) -> dict:
+    import torch
+
+    from rnnkit.date_task import train_date_model
+
+    torch.set_num_threads(1)
+    steps = 100 if args.quick else 600
+    t0 = time.perf_counter()
+    r = train_date_model(seed=0, steps=steps, progress=False)
+    wall = time.perf_counter() - t0
+    acc = float(r["test_accuracy"])
+    n_test = len(r["test_pairs"])
+    table = markdown_table(
+        (
+            "model",
+            "train steps",
+            "time (train + eval)",
+            "held-out pairs",
+            "exact match",
+        ),
+        [
+            (
+                "Seq2Seq (chapter 6), seed 0",
+                steps,
+                fmt_seconds(wall),
+                n_test,
+                f"{acc:.1%}",
+            )
+        ],
+    )
+    note = (
+        "`rnnkit.date_task.train_date_model(seed=0)`: greedy decoding, a pair "
+        "counts only if the whole output date is right. One run."
+    )
+    return {
+        "sections": [("seq2seq: dates", note + "\n\n" + table)],
+        "targets": [],
+        "data": {"steps": steps, "accuracy": acc, "n_test": n_test, "wall_s": wall},
+    }
+
+
+def part_forecasting(args, work: Path) -> dict:
+    import numpy as np
+    import torch
+
+    from rnnkit import forecasting as fc
+
+    torch.set_num_threads(1)
+    df = fc.seattle_weather()
+    cols = ["temp_max", "temp_min", "precipitation", "wind"]
+    series = np.column_stack(
+        [df[cols].to_numpy(dtype=np.float64), fc.day_of_year_features(df["date"])]
+    )
+    train, valid, test = fc.split_series(
+        series, valid_fraction=0.25, test_fraction=0.25
+    )
+    scaler = fc.Standardizer().fit(train)
+    z = [scaler.transform(a) for a in (train, valid, test)]
+    L, epochs = 14, (5 if args.quick else 30)
+
+    def celsius(a):
+        return scaler.inverse_transform(a, col=0)
+
+    rows, data = [], {}
+    for name, cols_used in (
+        ("univariate (temp_max)", [0]),
+        ("multivariate (6)", list(range(6))),
+    ):
+        (Xtr, Ytr), (Xva, Yva), (Xte, Yte) = (
+            fc.make_windows(a[:, cols_used], lookback=L, horizon=1) for a in z
+        )
+        t0 = time.perf_counter()
+        model = fc.RNNForecaster(
+            input_size=len(cols_used), hidden_size=16, horizon=1, seed=0
+        )
+        fc.fit_forecaster(
+            model,
+            Xtr,
+            Ytr,
+            valid=(Xva, Yva),
+            epochs=epochs,
+            lr=1e-2,
+            seed=0,
+            progress=False,
+        )
+        wall = time.perf_counter() - t0
+        truth = celsius(Yte)
+        rnn = fc.mae(truth, celsius(fc.predict(model, Xte)))
+        pers = fc.mae(truth, celsius(fc.persistence_forecast(Xte)))
+        mean = fc.mae(truth, celsius(np.zeros_like(Yte)))  # standardised 0 = train mean
+        data[name] = {
+            "rnn": rnn,
+            "persistence": pers,
+            "train_mean": mean,
+            "wall_s": wall,
+        }
+        rows.append(
+            (
+                name,
+                f"{rnn:.3f}",
+                f"{pers:.3f}",
+                f"{mean:.3f}",
+                f"{rnn / pers:.3f}",
+                fmt_seconds(wall),
+            )
+        )
+    table = markdown_table(
+        (
+            "RNN (chapter 9)",
+            "test MAE °C",
+            "persistence",
+            "train mean",
+            "RNN / persistence",
+            "train time",
+        ),
+        rows,
+    )
+    note = (
+        f"Seattle daily max temperature, one day ahead, 2015 as the test year; "
+        f"lookback {L}, hidden 16, {epochs} epochs, seed 0 (as chapter 9)."
+    )
+    best = min(d["rnn"] / d["persistence"] for d in data.values())
+    return {
+        "sections": [("Forecasting", note + "\n\n" + table)],
+        "targets": [
+            {
+                "target": "an RNN forecaster beats persistence (test MAE ratio < 1)",
+                "measured": f"best ratio {best:.3f}",
+                "value": best,
+                "limit": 1.0,
+            }
+        ],
+        "data": data,
+    }
+
+
+def part_grading(args, work: Path) -> dict:
+    """Grade one solution hand-in per assignment on a scratch copy of the course."""
+    import nbformat
+
+    sys.path.insert(0, str(ROOT))
+    from tools.course import grade, read_grades, release
+
+    course = Path(tempfile.mkdtemp(prefix="bench_grading_", dir=work)) / "exercises"
+    course.mkdir()
+    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "exercises" / "source", course / "source")
+    release(course)
+    n = 0
+    for src in sorted((course / "source").glob("*/*.ipynb")):
+        name = src.parent.name
+        released = nbformat.read(course / "release" / name / src.name, as_version=4)
+        solution = {
+            c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+            for c in nbformat.read(src, as_version=4).cells
+        }
+        for cell in released.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                cell.source = solution[meta["grade_id"]]
+        out = course / "submitted" / "bench" / name / src.name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(released, out)
+        n += 1
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    t0 = time.perf_counter()
+    csv_path = grade(course, course / "grades.csv")
+    wall = time.perf_counter() - t0
+    grades = read_grades(csv_path)
+    full = sum(1 for s, m in grades.values() if m and s == m)
+    per = wall / max(n, 1)
+    per_sub = [
+        getattr(r, "seconds", None) for r in getattr(grade, "last_results", []) or []
+    ]
+    per_sub = [s for s in per_sub if s]
+    table = markdown_table(
+        (
+            "submissions",
+            "wall time (all)",
+            "per submission (wall / n)",
+            "median per grading",
+            "full marks",
+        ),
+        [
+            (
+                n,
+                fmt_seconds(wall),
+                fmt_seconds(per),
+                fmt_seconds(median(per_sub)) if per_sub else "-",
+                f"{full} of {len(grades)}",
+            )
+        ],
+    )
+    note = (
+        "`tools.course.grade` on a scratch copy of the exercises: one hand-in per "
+        "assignment, the released notebook with the solution cells filled in; "
+        "gradings run in parallel as the grader decides (so wall / n is the "
+        "throughput, the median per grading the latency). One run."
+    )
+    sections = [("Autograding", note + "\n\n" + table)]
+    extra = ROOT / "benchmarks" / "bench_grading.py"
+    if extra.exists():  # helper G's benchmark, when present: its output as well
+        try:
+            run([sys.executable, str(extra)], work / "bench_grading.log")
+            text = (work / "bench_grading.log").read_text(errors="replace")
+            sections.append(
+                (
+                    "Autograding (benchmarks/bench_grading.py)",
+                    "```\n" + text[-3000:] + "\n```",
+                )
+            )
+        except Exception as err:  # noqa: BLE001
+            sections.append(
+                ("Autograding (benchmarks/bench_grading.py)", f"failed: {err}")
+            )
+    shutil.rmtree(course.parent, ignore_errors=True)
+    return {
+        "sections": sections,
+        "targets": [],
+        "data": {
+            "n": n,
+            "wall_s": wall,
+            "per_submission_s": per,
+            "per_grading_s": per_sub,
+        },
+    }
+
+
+PART_FUNCS: dict[str, Callable] = {
+    "notebooks": part_notebooks,
+    "book": part_book,
+    "tests": part_tests,
+    "numpy": part_numpy,
+    "charlm": part_charlm,
+    "seq2seq": part_seq2seq,
+    "forecasting": part_forecasting,
+    "grading": part_grading,
+}
+
+
+# -- the report --------------------------------------------------------------------
+
+
+def machine_line() -> str:
+    import numpy as np
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} cores (load average {load:.1f} at the start); "
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"torch {torch.__version__}"
+    )
+
+
+def render(results: dict, machine: str, started: str, wall: float) -> str:
+    """The markdown report from the parts' results (``{part: result or error}``)."""
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Written by `benchmarks/report.py` on {started}, in {fmt_seconds(wall)}.",
+        f"Machine: {machine}.",
+        "",
+        "## Targets",
+        "",
+    ]
+    targets, skipped = [], []
+    for part, res in results.items():
+        if res is None:
+            skipped.append(part)
+        elif "error" not in res:
+            targets.extend(res["targets"])
+    lines.append(targets_table(targets) if targets else "(no target measured)")
+    failed = [p for p, r in results.items() if r is not None and "error" in r]
+    if skipped:
+        lines += ["", "Not run this time: " + ", ".join(skipped) + "."]
+    if failed:
+        lines += ["", "**Failed**: " + ", ".join(failed) + " (details below)."]
+    for part, res in results.items():
+        if res is None:
+            continue
+        if "error" in res:
+            lines += ["", f"## {part}: failed", "", "```", res["error"].strip(), "```"]
+            continue
+        for title, body in res["sections"]:
+            lines += ["", f"## {title}", "", body]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--quick", action="store_true", help="skip book and tests; short runs"
+    )
+    ap.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
+    ap.add_argument(
+        "--skip", nargs="+", choices=PARTS, default=[], help="skip these parts"
+    )
+    ap.add_argument("--repeats", type=int, default=3, help="runs per notebook (median)")
+    ap.add_argument("--charlm-budgets", type=float, nargs="+", default=[20.0, 60.0])
+    ap.add_argument("--out", default=str(ROOT / "_build" / "bench.md"))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.repeats = 1
+    chosen = [
+        p
+        for p in (args.only or PARTS)
+        if p not in args.skip and not (args.quick and not args.only and p in SLOW_PARTS)
+    ]
+    out = Path(args.out)
+    work = ROOT / "_build" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    machine = machine_line()
+    t0 = time.perf_counter()
+    results: dict[str, dict | None] = {p: None for p in PARTS}
+    for part in chosen:
+        print(f"[bench] {part} ...", flush=True)
+        p0 = time.perf_counter()
+        try:
+            results[part] = PART_FUNCS[part](args, work)
+        except Exception:  # noqa: BLE001 - one failed part must not hide the others
+            results[part] = {"error": traceback.format_exc(limit=3)}
+            print(results[part]["error"], file=sys.stderr)
+        print(
+            f"[bench] {part} done in {fmt_seconds(time.perf_counter() - p0)}",
+            flush=True,
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)  # write as we go
+        out.write_text(render(results, machine, started, time.perf_counter() - t0))
+    (work / "bench.json").write_text(
+        json.dumps(
+            {p: r and r.get("data", r) for p, r in results.items()},
+            indent=1,
+            default=str,
+        )
+    )
+    print(f"[bench] report written to {out}")
+    return 1 if any(r is not None and "error" in r for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

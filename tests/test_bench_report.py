@@ -1,0 +1,93 @@
+"""The pure parts of benchmarks/report.py (what `make bench` writes): tables, verdicts.
+
+Nothing here times anything: the report's numbers are measured by `make bench`
+only; these tests check how it formats them and how it judges a target.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location(
+    "bench_report", ROOT / "benchmarks" / "report.py"
+)
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
+
+
+@pytest.mark.parametrize(
+    "value,limit,higher,expected",
+    [
+        (29.9, 30.0, False, "met"),
+        (30.0, 30.0, False, "met"),  # the limit itself is within it
+        (30.1, 30.0, False, "missed"),
+        (10.0, 10.0, True, "met"),
+        (9.99, 10.0, True, "missed"),
+        (12.0, 10.0, True, "met"),
+        (None, 10.0, True, "not run"),
+    ],
+)
+def test_verdict(value, limit, higher, expected):
+    assert report.verdict(value, limit, higher_is_better=higher) == expected
+
+
+def test_markdown_table_aligns_numbers_right_and_escapes_pipes():
+    table = report.markdown_table(
+        ("notebook", "time", "ratio"),
+        [("a|b.ipynb", "12.3 s", "1.5x"), ("c.ipynb", "-", "0.9x")],
+    )
+    assert table.splitlines() == [
+        "| notebook | time | ratio |",
+        "| :--- | ---: | ---: |",
+        "| a\\|b.ipynb | 12.3 s | 1.5x |",
+        "| c.ipynb | - | 0.9x |",
+    ]
+
+
+def test_markdown_table_refuses_a_short_row():
+    with pytest.raises(ValueError, match="row 1 has 1 cells; the header has 2"):
+        report.markdown_table(("a", "b"), [(1, 2), (3,)])
+
+
+@pytest.mark.parametrize(
+    "seconds,text",
+    [(0.421, "0.42 s"), (12.34, "12.3 s"), (245, "4 min 05 s"), (None, "-")],
+)
+def test_fmt_seconds(seconds, text):
+    assert report.fmt_seconds(seconds) == text
+
+
+def test_median():
+    assert report.median([3.0, 1.0, 2.0]) == 2.0
+    assert report.median([4.0, 1.0, 2.0, 3.0]) == 2.5
+    with pytest.raises(ValueError):
+        report.median([])
+
+
+def test_render_summarises_targets_and_names_failed_and_skipped_parts():
+    results = {p: None for p in report.PARTS}
+    results["numpy"] = {
+        "sections": [("numpy BPTT throughput", "| a |\n| ---: |\n| 1 |")],
+        "targets": [
+            {
+                "target": "numpy BPTT >= 10x",
+                "measured": "12.0x",
+                "value": 12.0,
+                "limit": 10.0,
+                "higher": True,
+            },
+            {"target": "chapter <= 30 s", "measured": "41 s", "value": 41, "limit": 30},
+        ],
+    }
+    results["seq2seq"] = {"error": "Traceback ...\nRuntimeError: boom"}
+    text = report.render(results, "a test machine", "today", 1.0)
+    summary = text.split("## Targets")[1].split("##")[0]
+    assert "| numpy BPTT >= 10x | 12.0x | met |" in summary
+    assert "| chapter <= 30 s | 41 s | missed |" in summary
+    assert "**Failed**: seq2seq" in text and "RuntimeError: boom" in text
+    assert "Not run this time: notebooks, book, tests, charlm," in text
+    assert "## numpy BPTT throughput" in text
