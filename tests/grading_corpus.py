@@ -242,10 +242,17 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
     )
     add(
         "ipython_exit",
-        "IPython's exit() at the end of the last answer cell",
-        _with_last(ex, "exit()", before=False),
+        "IPython's exit() in the last answer cell (a kernel run by nbgrader "
+        "goes on: nothing is lost)",
+        _with_last(ex, "exit()"),
+        FULL,
+    )
+    add(
+        "segfault",
+        "the last answer cell crashes the interpreter (reads address 0)",
+        _with_last(ex, "import ctypes\nctypes.string_at(0)"),
         LAST,
-        "kernel died in cell",
+        f"kernel died in cell {ex.last}",
     )
 
     nb = ex.solved()
@@ -255,7 +262,7 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
         "the last answer cell deleted",
         nb,
         LAST,
-        f"deleted cell {ex.last}",
+        f"answer cell {ex.last} deleted or unmarked",
     )
 
     hidden = f"test_{ex.last}_hidden"
@@ -363,8 +370,8 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
     )
     add(
         "huge_output_lines",
-        "the last answer cell prints 200,000 lines (solution right)",
-        _with_last(ex, "for _i in range(200_000):\n    print('line', _i)"),
+        "the last answer cell prints 20,000 lines (solution right)",
+        _with_last(ex, "for _i in range(20_000):\n    print('line', _i)"),
         FULL,
         f"output of cell {ex.last} truncated",
     )
@@ -383,8 +390,8 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
     )
     add(
         "wrong_shape",
-        "the first function's array has an extra axis",
-        _replace(ex, ex.first, _wrap(ex, ex.first, "a[None]")),
+        "the first function returns its array transposed",
+        _replace(ex, ex.first, _wrap(ex, ex.first, "a.T")),
         FIRST,
     )
     add(
@@ -522,10 +529,11 @@ def {f_last}(*args, **kwargs):
             ex,
             "import subprocess, sys\n"
             f"_code = 'import time; time.sleep(600)  # {targets['marker']}'\n"
-            "subprocess.Popen([sys.executable, '-c', _code], start_new_session=True)\n"
+            "subprocess.Popen([sys.executable, '-c', _code], start_new_session=True,\n"
+            "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
             "subprocess.Popen(['sh', '-c', "
             f"'(nohup {{0}} -c \"{targets['marker']}=1; import time; "
-            "time.sleep(600)\" &) &'.format(sys.executable)])",
+            "time.sleep(600)\" >/dev/null 2>&1 &) &'.format(sys.executable)])",
         ),
         FULL,
     )

@@ -6,8 +6,11 @@ adds the two safety checks the course promises:
 
 * a student's copy in ``my-work/`` is **never overwritten** (``start-work``
   copies a notebook only when the destination does not exist yet);
-* a malformed hand-in (missing notebook, not valid JSON, not a notebook) is
-  reported by name *before* grading, instead of silently scoring zero.
+* every hand-in is graded on its own, in a sandbox, in parallel (``grade``,
+  engine in ``tools/grader.py``): a malformed or hostile one (missing notebook,
+  not a notebook, duplicated cell ids, a kernel that dies or hangs, code that
+  reads or writes outside its folder) costs only its own grade, and the report
+  says why. ``check_submissions`` lists the malformed ones without grading.
 
 It lives in ``tools/``, outside the student-facing ``rnnkit`` package. Run it
 from the ``exercises/`` folder (where ``nbgrader_config.py`` lives), as the

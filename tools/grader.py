@@ -384,6 +384,11 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
         sub_path.unlink()
         return False
 
+    found: dict[str, list[str]] = {}  # kind of problem -> cell ids, in order
+
+    def note(kind: str, gid: str) -> None:
+        found.setdefault(kind, []).append(gid)
+
     release = nbformat.read(release_path, as_version=4)
     rel_cells = [c for c in release.cells if _gid(c)]
     rel_by_id = {_gid(c): c for c in rel_cells}
@@ -396,7 +401,7 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
         if gid is None:
             continue
         if gid in seen:
-            reasons.append(f"duplicate cell id {gid}")
+            note("duplicate cell id", gid)
             del cell.metadata["nbgrader"]
         else:
             seen.add(gid)
@@ -404,7 +409,7 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
     for cell in nb.cells:
         gid = _gid(cell)
         if gid is not None and gid not in rel_by_id:
-            reasons.append(f"unknown cell id {gid} (ignored)")
+            note("unknown cell id", gid)
             del cell.metadata["nbgrader"]
     # stripped metadata: a plain cell with a graded/locked cell's exact source
     present = {_gid(c) for c in nb.cells if _gid(c)}
@@ -421,7 +426,7 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
                 cell.metadata["nbgrader"] = json.loads(
                     json.dumps(rel.metadata.nbgrader)
                 )
-                reasons.append(f"metadata stripped from cell {gid} (restored)")
+                note("metadata stripped from cell", gid)
                 present.add(gid)
                 break
     # tampered metadata, edited tests (nbgrader runs the instructor's tests anyway)
@@ -434,18 +439,22 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
             _meta(cell) != dict(rel.metadata.nbgrader)
             or cell.cell_type != rel.cell_type
         ):
-            reasons.append(f"tampered metadata in cell {gid} (the original was used)")
+            note("tampered metadata in cell", gid)
             cell.metadata["nbgrader"] = json.loads(json.dumps(rel.metadata.nbgrader))
             cell.cell_type = rel.cell_type
             if rel.cell_type == "code":
                 cell.setdefault("outputs", [])
                 cell.setdefault("execution_count", None)
         if _is_test(rel.metadata.nbgrader) and cell.source != rel.source:
-            reasons.append(f"edited test cell {gid} (the original was run)")
+            note("edited test cell", gid)
     # deleted graded / locked cells: put the instructor's back in place
     restored = False
     for i, gid in enumerate(order):
         if gid in present:
+            continue
+        if rel_by_id[gid].metadata.nbgrader.get("solution"):
+            # the student's answer may be there without its marker: leave it
+            note("answer cell", gid)
             continue
         rel = json.loads(json.dumps(rel_by_id[gid]))
         pos = 0
@@ -458,11 +467,29 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
         present.add(gid)
         restored = True
         kind = "test cell" if _is_test(rel["metadata"]["nbgrader"]) else "cell"
-        reasons.append(f"deleted {kind} {gid} (the original was restored)")
+        note(f"deleted {kind}", gid)
     if not restored:
         now = [_gid(c) for c in nb.cells if _gid(c) in rel_by_id]
         if now != [g for g in order if g in now]:
-            reasons.append("cells reordered (graded in the student's order)")
+            note("cells reordered", "")
+    after = {
+        "duplicate cell id": "(the first is graded)",
+        "unknown cell id": "(ignored)",
+        "metadata stripped from cell": "(restored)",
+        "tampered metadata in cell": "(the instructor's used)",
+        "edited test cell": "(the original was run)",
+        "deleted cell": "(the original was restored)",
+        "answer cell": "deleted or unmarked (graded as the student left it)",
+        "deleted test cell": "(the original was run)",
+        "cells reordered": "(graded in the student's order)",
+    }
+    for kind, ids in found.items():
+        ids = [i for i in ids if i]
+        shown = ", ".join(ids[:4]) + (
+            f" and {len(ids) - 4} more" if len(ids) > 4 else ""
+        )
+        plural = "s" if len(ids) > 1 else ""
+        reasons.append(f"{kind}{plural} {shown} {after[kind]}".replace("  ", " "))
     for cell in nb.cells:  # drop cell ids that nbformat would reject
         cell.pop("id", None)
     nb.nbformat, nb.nbformat_minor = 4, 4
@@ -635,6 +662,16 @@ def grade_one(
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        if left and os.environ.get("RNNCOURSE_GRADE_DEBUG"):
+            print(
+                subprocess.run(
+                    "ps -eo pid,ppid,uid,pgid,sid,etime,stat,args | cut -c1-150",
+                    shell=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout,
+                file=sys.stderr,
+            )
         if left:
             res.reasons.append(
                 f"{len(left)} process(es) left behind were killed: {'; '.join(names)}"
