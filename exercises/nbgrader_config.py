@@ -15,6 +15,9 @@ c.CourseDirectory.course_id = "rnn-course"
 c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "gradebook.db")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-# Student notebooks are run with a time limit when grading, so a stuck loop cannot hang grading.
+# Time limit per cell when nbgrader itself runs a notebook (e.g. `nbgrader validate`).
+# `make grade` (tools/course.py grade) does not use this file's execution settings: it grades
+# each hand-in in its own private course and sandbox, with its own limits per cell and per
+# hand-in (--cell-timeout, --submission-timeout; see README "Grading").
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300

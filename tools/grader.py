@@ -133,9 +133,14 @@ c.LimitOutput.max_lines = 1000
 """
 
 
-def _write_config(course: Path, tmp: Path, cell_timeout, submission_timeout) -> None:
+def _write_config(
+    course: Path, tmp: Path, cell_timeout, submission_timeout, base: str = ""
+) -> None:
+    """The course's own nbgrader_config.py (``base``), then the grader's settings."""
     (course / "nbgrader_config.py").write_text(
-        _CONFIG.format(
+        base
+        + "\n\n# ---- set by tools/grader.py for this one hand-in ----\n"
+        + _CONFIG.format(
             root=str(course),
             course_id=COURSE_ID,
             db_url="sqlite:///" + str(course / "gradebook.db"),
@@ -148,6 +153,11 @@ def _write_config(course: Path, tmp: Path, cell_timeout, submission_timeout) -> 
             ipc=str(tmp / "runtime" / "kernel-ipc"),
         )
     )
+
+
+def _base(course: Path) -> str:
+    cfg = course / "nbgrader_config.py"
+    return cfg.read_text() if cfg.exists() else ""
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -321,7 +331,7 @@ def _make_template(course: Path, name: str, root: Path) -> Path:
     tpl = root / "templates" / name
     (tpl / "source").mkdir(parents=True)
     shutil.copytree(course / "source" / name, tpl / "source" / name)
-    _write_config(tpl, root / "templates", DEFAULT_CELL_TIMEOUT, 1.0)
+    _write_config(tpl, root / "templates", DEFAULT_CELL_TIMEOUT, 1.0, _base(course))
     cmd = [
         sys.executable,
         "-m",
@@ -586,7 +596,7 @@ def grade_one(
     (priv / "source").mkdir(parents=True)
     shutil.copytree(course / "source" / assignment, priv / "source" / assignment)
     shutil.copyfile(template / "gradebook.db", priv / "gradebook.db")
-    _write_config(priv, tmp, cell_timeout, submission_timeout)
+    _write_config(priv, tmp, cell_timeout, submission_timeout, _base(course))
     sub = priv / "submitted" / student / assignment
     _copy_submission(course / "submitted" / student / assignment, sub, res.reasons)
     notebooks = sorted(p.name for p in (course / "source" / assignment).glob("*.ipynb"))
@@ -834,9 +844,12 @@ def _merge_gradebook(course: Path, results: list[Result]) -> None:
     db = course / "gradebook.db"
     if not db.exists():
         return
+    import warnings
+
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook("sqlite:///" + str(db), COURSE_ID) as gb:
+    with warnings.catch_warnings(), Gradebook("sqlite:///" + str(db), COURSE_ID) as gb:
+        warnings.simplefilter("ignore")  # SQLAlchemy's about nbgrader's own code
         for r in results:
             try:
                 gb.find_assignment(r.assignment)
