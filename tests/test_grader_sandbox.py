@@ -44,13 +44,9 @@ EXERCISES = os.environ.get(
 sys.path.insert(0, str(ROOT / "tools"))
 import sandbox  # noqa: E402
 
+# The class is skipped where the sandbox cannot start (not root, no bubblewrap),
+# except in CI, where `make setup` installs it and the test must run.
 WHY_NO_SANDBOX = sandbox.probe()
-# Skipped where the sandbox cannot start (not root, no bubblewrap), except in CI,
-# where `make setup` installs it and the test must run.
-pytestmark = pytest.mark.skipif(
-    WHY_NO_SANDBOX is not None and not os.environ.get("CI"),
-    reason=f"grading sandbox unavailable: {WHY_NO_SANDBOX}",
-)
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -80,6 +76,8 @@ def _processes_matching(marker: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    if WHY_NO_SANDBOX is not None and not os.environ.get("CI"):
+        pytest.skip(f"grading sandbox unavailable: {WHY_NO_SANDBOX}")
     base = tmp_path_factory.mktemp("grading_class")
     course = base / "exercises"
     (course / "source").mkdir(parents=True)
@@ -243,3 +241,28 @@ def test_autograded_notebooks_have_capped_output(graded):
         for name in EXERCISES:
             for nb in (course / "autograded" / kind / name).glob("*.ipynb"):
                 assert nb.stat().st_size < 2_000_000, f"{nb} is {nb.stat().st_size} B"
+
+
+def test_grading_refuses_to_run_without_the_sandbox(tmp_path):
+    course = tmp_path / "exercises"
+    shutil.copytree(
+        ROOT / "exercises" / "source" / EXERCISES[0], course / "source" / EXERCISES[0]
+    )
+    nb = next((course / "source" / EXERCISES[0]).glob("*.ipynb"))
+    sub = course / "submitted" / "ann" / EXERCISES[0] / nb.name
+    sub.parent.mkdir(parents=True)
+    shutil.copy(nb, sub)
+    empty = tmp_path / "bin"  # a PATH without bwrap, prlimit, setpriv
+    empty.mkdir()
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "course.py"), "grade"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(empty)},
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "cannot start the grading sandbox" in run.stderr
+    assert "bwrap" in run.stderr and "--unsafe-no-sandbox" in run.stderr
+    assert not (course / "grades.csv").exists()
+    assert not (course / "autograded").exists()
