@@ -1,6 +1,6 @@
 """A class of broken and hostile hand-ins, graded in ONE run of the grade command.
 
-tests/grading_corpus.py builds ~35 kinds of submission from the release notebook
+tests/grading_corpus.py builds 37 kinds of submission from the release notebook
 of exercises 3 and 4 (one student per kind, each handing in both exercises);
 ``python tools/course.py grade`` grades them all in a scratch copy of the course,
 as ``make grade`` does. For every (student, exercise) the test asserts
@@ -15,9 +15,9 @@ changed except what grading writes (grades.csv, gradebook.db, autograded/), no
 file appeared in the repository root, no process of the sandbox users or the
 orphan marker is left, and nothing connected to the grader's loopback port.
 
-Short limits keep it within a few minutes on two cores: 10 s per cell, 60 s per
+Short limits keep it within a few minutes on two cores: 20 s per cell, 120 s per
 submission. Needs root and bubblewrap (``make setup`` installs it); skipped
-with the reason otherwise.
+with the reason otherwise (not in CI).
 """
 
 from __future__ import annotations
@@ -134,8 +134,8 @@ def graded(tmp_path_factory):
             sys.executable,
             str(ROOT / "tools" / "course.py"),
             "grade",
-            "--cell-timeout=10",
-            "--submission-timeout=60",
+            "--cell-timeout=20",
+            "--submission-timeout=120",
         ],
         cwd=course,
         capture_output=True,

@@ -118,7 +118,7 @@ class ResilientExecute(Execute):
         deadline = time.monotonic() + self.submission_timeout
         cells = self.nb.cells
         start = 0
-        while start < len(cells):
+        while any(c.cell_type == "code" for c in cells[start:]):
             start = self._run_from(start, resources, deadline)
         self.set_widgets_metadata()
         return self.nb, self.resources
