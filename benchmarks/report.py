@@ -180,12 +180,27 @@ def run(cmd: Sequence[str], log: Path, cwd: Path = ROOT) -> float:
     return wall
 
 
-def execute_notebook(path: Path, timeout: int = 600) -> float:
-    """Run a notebook top to bottom in a fresh kernel; return the wall seconds."""
+CPU_MARK = "__bench_kernel_cpu_s__"
+CPU_CELL = (
+    "import resource as _r\n"
+    "_s, _c = _r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN)\n"
+    f"print('{CPU_MARK}', _s.ru_utime + _s.ru_stime + _c.ru_utime + _c.ru_stime)"
+)
+
+
+def execute_notebook(path: Path, timeout: int = 600) -> tuple[float, float | None]:
+    """Run a notebook top to bottom in a fresh kernel: ``(wall s, kernel CPU s)``.
+
+    The kernel's CPU time (all its threads and children, kernel start-up
+    included) is read by a cell appended to the in-memory copy; on a busy
+    machine it is what the notebook costs, where wall time also counts the
+    waiting.
+    """
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(CPU_CELL))
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -194,7 +209,13 @@ def execute_notebook(path: Path, timeout: int = 600) -> float:
     )
     t0 = time.perf_counter()
     client.execute()
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    cpu = None
+    for out in nb.cells[-1].get("outputs", []):
+        for line in out.get("text", "").splitlines():
+            if line.startswith(CPU_MARK):
+                cpu = float(line.split()[1])
+    return wall, cpu
 
 
 # -- parts -------------------------------------------------------------------------
@@ -206,6 +227,8 @@ def part_notebooks(args, work: Path) -> dict:
         os.environ[var] = "1"  # the kernels inherit it
     chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
     solutions = sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
+    chapters = [p for p in chapters if args.match in p.as_posix()]
+    solutions = [p for p in solutions if args.match in p.as_posix()]
     rows, data, targets = [], {}, []
     worst = {"chapter": (None, None), "exercise": (None, None)}
     for kind, paths, limit in (
@@ -216,15 +239,29 @@ def part_notebooks(args, work: Path) -> dict:
             rel = path.relative_to(ROOT).as_posix()
             print(f"  {rel} ...", flush=True)
             try:
-                times = [execute_notebook(path) for _ in range(args.repeats)]
+                runs = [execute_notebook(path) for _ in range(args.repeats)]
             except Exception as err:  # noqa: BLE001 - reported in the table
-                rows.append((rel, kind, "failed", "-", f"failed: {type(err).__name__}"))
+                fail = f"failed: {type(err).__name__}"
+                rows.append((rel, kind, "-", "-", "-", fail))
                 data[rel] = None
                 continue
-            m = median(times)
-            data[rel] = times
-            spread = f"{min(times):.1f}-{max(times):.1f}" if len(times) > 1 else "-"
-            rows.append((rel, kind, fmt_seconds(m), spread, verdict(m, limit)))
+            walls = [w for w, _ in runs]
+            cpus = [c for _, c in runs if c is not None]
+            data[rel] = {"wall_s": walls, "cpu_s": cpus}
+            # judged on CPU time: on an idle machine it is the wall time of this
+            # single-threaded run, on a busy one it leaves out the waiting
+            m = median(cpus) if cpus else median(walls)
+            spread = f"{min(walls):.1f}-{max(walls):.1f}" if len(walls) > 1 else "-"
+            rows.append(
+                (
+                    rel,
+                    kind,
+                    fmt_seconds(median(cpus)) if cpus else "-",
+                    fmt_seconds(median(walls)),
+                    spread,
+                    verdict(m, limit),
+                )
+            )
             if worst[kind][1] is None or m > worst[kind][1]:
                 worst[kind] = (rel, m)
     for kind, limit in (("chapter", CHAPTER_LIMIT_S), ("exercise", EXERCISE_LIMIT_S)):
@@ -232,18 +269,20 @@ def part_notebooks(args, work: Path) -> dict:
         targets.append(
             {
                 "target": f"every {kind} notebook <= {limit:g} s (1 thread)",
-                "measured": f"slowest {fmt_seconds(value)} ({name})",
+                "measured": f"slowest {fmt_seconds(value)} CPU ({name})",
                 "value": value,
                 "limit": limit,
             }
         )
     table = markdown_table(
-        ("notebook", "kind", f"median of {args.repeats}", "min-max (s)", "target"),
+        ("notebook", "kind", "kernel CPU", "wall", "wall min-max (s)", "target"),
         rows,
     )
     note = (
-        "Executed by nbclient in a fresh kernel, `OMP_NUM_THREADS=1`; the time "
-        "includes starting the kernel. Targets: chapter <= 30 s, exercise "
+        "Executed by nbclient in a fresh kernel, `OMP_NUM_THREADS=1`, median of "
+        f"{args.repeats} run(s); both times include starting the kernel. Targets "
+        "(judged on the kernel's CPU time, which equals the wall time of these "
+        "single-threaded runs on an idle machine): chapter <= 30 s, exercise "
         "solution <= 20 s."
     )
     return {
@@ -878,6 +917,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--skip", nargs="+", choices=PARTS, default=[], help="skip these parts"
     )
     ap.add_argument("--repeats", type=int, default=3, help="runs per notebook (median)")
+    ap.add_argument(
+        "--match", default="", help="only the notebooks whose path contains this"
+    )
     ap.add_argument("--charlm-budgets", type=float, nargs="+", default=[20.0, 60.0])
     ap.add_argument("--out", default=str(ROOT / "_build" / "bench.md"))
     args = ap.parse_args(argv)
