@@ -25,7 +25,8 @@ import pytest
 from tools import check_book
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+# RNN_BOOK_HTML: check another build of this book (e.g. one built into a temp folder)
+HTML = Path(os.environ.get("RNN_BOOK_HTML", ROOT / "_build" / "html"))
 TOC_PAGES = check_book.toc_pages(ROOT)
 PAGES = TOC_PAGES + [p for p in check_book.EXTRA_PAGES if p not in TOC_PAGES]
 CHAPTERS = [p for p in TOC_PAGES if p.startswith("chapters/")]
