@@ -182,7 +182,9 @@ def _check_A(A: object, h: int) -> np.ndarray:
     if A.shape[0] == 0:
         raise ValueError("A must hold at least one time step (T >= 1); got T=0")
     check_nonempty("A", A, ("T", "B", "h"))
-    check_finite("A", A)  # a measurement of the chain must not let NaN decide
+    if np.isnan(A).any():  # inf is fine: phi' has a limit there; NaN has none
+        first = tuple(int(i) for i in np.argwhere(np.isnan(A))[0])
+        raise ValueError(f"A must not hold NaN; found NaN at index {first}")
     return A
 
 

@@ -55,6 +55,7 @@ from rnnkit import (  # noqa: E402
     lm_eval,
     lm_train,
     losses,
+    markers,
     markov,
     plots,
     presets,
@@ -542,6 +543,55 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
             logits=torch.randn(4, 2, 5, generator=torch.Generator().manual_seed(0)),
             targets=_torch_ids(4, 2, 5),
             mask=losses.sequence_mask(torch.tensor([4, 2]), 4),
+        ),
+    ),
+    # markers
+    "markers.marker_batch": lambda: (
+        markers.marker_batch,
+        dict(text=_ids(40), vocab_size=5, lag=3, batch_size=2, n_markers=3, seed=0),
+    ),
+    "markers.MarkerRNN": lambda: (
+        markers.MarkerRNN,
+        dict(vocab_size=5, n_markers=3, hidden_size=4, cell="gru", seed=0),
+    ),
+    "markers.MarkerRNN.forward": lambda: (
+        markers.MarkerRNN(5, 3, 4, cell="lstm").forward,
+        dict(X=_torch_ids(4, 2, 8)),
+    ),
+    "markers.WindowMLP": lambda: (
+        markers.WindowMLP,
+        dict(vocab_size=5, n_markers=3, window=2, hidden_size=4, seed=0),
+    ),
+    "markers.WindowMLP.forward": lambda: (
+        markers.WindowMLP(5, 3, 2, 4).forward,
+        dict(X=_torch_ids(4, 2, 8)),
+    ),
+    "markers.train_marker_model": lambda: (
+        markers.train_marker_model,
+        dict(
+            model=markers.MarkerRNN(5, 3, 4),
+            text=_ids(40),
+            vocab_size=5,
+            lag=3,
+            updates=2,
+            batch_size=2,
+            n_markers=3,
+            lr=0.01,
+            clip=1.0,
+            seed=0,
+            progress=False,
+        ),
+    ),
+    "markers.marker_accuracy": lambda: (
+        markers.marker_accuracy,
+        dict(
+            model=markers.WindowMLP(5, 3, 2, 4),
+            text=_ids(40),
+            vocab_size=5,
+            lag=3,
+            n_sequences=5,
+            n_markers=3,
+            seed=0,
         ),
     ),
     # markov
@@ -1141,6 +1191,7 @@ ACCEPTS: dict[tuple[str, str, str], str] = {
         )
         for k in ("nan", "inf")
     },
+    ("gradient_flow.*", "A", "inf"): "phi' has a limit at inf (A of a long run)",
     ("forecasting.split_series", "series", "nan"): "a split only slices rows",
     ("forecasting.split_series", "series", "inf"): "a split only slices rows",
     ("gradcheck.relative_error", "*", "nan"): "returns inf, so err > tol fails",
@@ -1206,6 +1257,7 @@ ACCEPTS: dict[tuple[str, str, str], str] = {
     ("textstats.zipf_slope", "freqs", "float-items"): "relative frequencies",
     # None that means something
     ("*", "clip", "None"): "None = do not clip",
+    ("lm_train.train_lm", "eval_every", "None"): "validate only at the end",
     ("*", "dtype", "None"): "numpy's default float64",
 }
 
