@@ -37,7 +37,6 @@ from .shapes import (
     check_ids_in_range,
     check_int_array,
     check_ndim_shape,
-    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -101,7 +100,7 @@ def marker_batch(
             from a random start.
         vocab_size: ``V``, the size of the text's vocabulary; marker ``k`` has
             id ``V + k``.
-        lag: ``L >= 0``, the number of steps the marker must be carried.
+        lag: ``L >= 1``, the number of steps the marker must be carried.
         batch_size: ``B``, the number of sequences.
         n_markers: ``K >= 2``, the number of markers.
         seed: an int, or a ``torch.Generator`` to share one stream between
@@ -112,7 +111,7 @@ def marker_batch(
         ``text``; ``y`` ``(B,)`` int64 marker indices in ``[0, K)``.
     """
     vocab_size = check_positive_int("vocab_size", vocab_size)
-    lag = check_nonnegative_int("lag", lag)
+    lag = check_positive_int("lag", lag)
     batch_size = check_positive_int("batch_size", batch_size)
     n_markers = _check_n_markers(n_markers)
     if not isinstance(seed, torch.Generator):
@@ -339,7 +338,7 @@ def train_marker_model(
     n_markers = _check_n_markers(n_markers)
     _check_model(model, n_markers)
     vocab_size = check_positive_int("vocab_size", vocab_size)
-    lag = check_nonnegative_int("lag", lag)
+    lag = check_positive_int("lag", lag)
     _check_text(text, vocab_size, lag + 1)
     updates = check_positive_int("updates", updates)
     batch_size = check_positive_int("batch_size", batch_size)
