@@ -14,6 +14,8 @@ The non-browser tests at the end check the copies `make lab` makes.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import secrets
@@ -62,21 +64,12 @@ def _cell_index(grade_id: str) -> int:
     return ids.index(grade_id)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if check_book.find_chromium() is None:
-        message = f"Chromium not found at {check_book.CHROMIUM}: run `make setup`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if not RELEASED.exists():
-        pytest.fail(f"no {RELEASED}: run `make release` (`make test` does)")
-    tmp = tmp_path_factory.mktemp("lab")
-    work = tmp / "my-work"
-    start_work(lab.COURSE, work)
+@contextlib.contextmanager
+def _lab_server(tmp: Path, root: Path, *, instructor: bool = False):
+    """JupyterLab as tools/lab.py starts it, on a free port, token; stopped after."""
     port, token = _free_port(), secrets.token_hex(16)
-    env = lab.lab_env()
-    for var in (  # the student's lab state lives in tmp, not in this user's home
+    env = lab.lab_env(instructor=instructor)
+    for var in (  # the lab's state lives in tmp, not in this user's home
         "JUPYTER_CONFIG_DIR",
         "JUPYTER_DATA_DIR",
         "JUPYTER_RUNTIME_DIR",
@@ -93,9 +86,9 @@ def server(tmp_path_factory):
     log_path = tmp / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            lab.lab_command(work, port=port, token=token, open_browser=False),
+            lab.lab_command(root, port=port, token=token, open_browser=False),
             env=env,
-            cwd=lab.ROOT,
+            cwd=lab.COURSE if instructor else lab.ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -111,7 +104,7 @@ def server(tmp_path_factory):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not start:\n{log_path.read_text()}")
                 time.sleep(0.5)
-        yield {"base": base, "token": token, "work": work, "log": log_path}
+        yield {"base": base, "token": token, "log": log_path}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -119,6 +112,22 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if check_book.find_chromium() is None:
+        message = f"Chromium not found at {check_book.CHROMIUM}: run `make setup`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    if not RELEASED.exists():
+        pytest.fail(f"no {RELEASED}: run `make release` (`make test` does)")
+    tmp = tmp_path_factory.mktemp("lab")
+    work = tmp / "my-work"
+    start_work(lab.COURSE, work)
+    with _lab_server(tmp, work) as srv:
+        yield {**srv, "work": work}
 
 
 def _wait_idle(page) -> None:
@@ -288,8 +297,6 @@ def test_make_lab_copies_chapters_and_exercises_never_overwriting(tmp_path):
 
 
 def test_the_student_lab_shows_only_validate():
-    import json
-
     env = lab.lab_env({"PATH": "/usr/bin"})
     assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(lab.STUDENT_CONFIG)
     server = json.loads((lab.STUDENT_CONFIG / "jupyter_server_config.json").read_text())
@@ -304,3 +311,25 @@ def test_the_student_lab_shows_only_validate():
     assert (lab.STUDENT_CONFIG / "nbgrader_config.py").exists()
     cmd = lab.lab_command(Path("/tmp/w"), port=1234, token="t", open_browser=False)
     assert "--ServerApp.ip=127.0.0.1" in cmd and "--ServerApp.port=1234" in cmd
+
+
+def test_the_instructors_lab_has_all_of_nbgrader(tmp_path):
+    lab.EXCHANGE.mkdir(exist_ok=True)  # as `make lab-instructor` does
+    with _lab_server(tmp_path, lab.COURSE, instructor=True) as srv:
+
+        def get(path: str):
+            sep = "&" if "?" in path else "?"
+            url = f"{srv['base']}{path}{sep}token={srv['token']}"
+            with urllib.request.urlopen(url, timeout=WAIT_MS / 1000) as r:
+                return r.status, r.read().decode()
+
+        assert get("formgrader")[0] == 200
+        status, body = get("formgrader/api/assignments")
+        names = {a["name"] for a in json.loads(body)}
+        assert ASSIGNMENT in names, names
+        for path in ("assignments?course_id=rnn-course", "courses"):
+            status, body = get(path)
+            assert json.loads(body)["success"] is True, (path, body)
+        log = srv["log"].read_text()
+    for bad in ("No nbgrader_config.py file found", "ExchangeError", "Traceback"):
+        assert bad not in log, (bad, log)

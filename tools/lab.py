@@ -9,7 +9,8 @@ saves only their own copies and the repository's notebooks stay as committed.
 assignment or course list, no exchange, no formgrader or create-assignment).
 
 Instructor (``--instructor``): JupyterLab in ``exercises/`` (where the course's
-``nbgrader_config.py`` is) with every nbgrader extension, formgrader included.
+``nbgrader_config.py`` is) with every nbgrader extension, formgrader included, and a
+local exchange (``lab/instructor``).
 
 ``tests/test_lab_browser.py`` starts the student's lab with :func:`lab_command` and
 :func:`lab_env`, exactly as ``make lab`` does, on a free port with a token.
@@ -25,20 +26,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "exercises"
 STUDENT_CONFIG = ROOT / "lab" / "student"
+INSTRUCTOR_CONFIG = ROOT / "lab" / "instructor"
 WORK = ROOT / "my-work"
+EXCHANGE = COURSE / "exchange"  # lab/instructor/nbgrader_config.py points nbgrader here
 
 
 def lab_env(base: dict[str, str] | None = None, *, instructor: bool = False) -> dict:
-    """The environment JupyterLab runs in: one thread per kernel, and for a
-    student the config folder ``lab/student`` ahead of every other."""
+    """The environment JupyterLab runs in: one thread per kernel, and the config
+    folder ``lab/student`` (or ``lab/instructor``) ahead of every other."""
     env = dict(os.environ if base is None else base)
     env["OMP_NUM_THREADS"] = "1"
     env["OPENBLAS_NUM_THREADS"] = "1"
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    if not instructor:
-        paths = [str(STUDENT_CONFIG), *filter(None, [env.get("JUPYTER_CONFIG_PATH")])]
-        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    config = INSTRUCTOR_CONFIG if instructor else STUDENT_CONFIG
+    paths = [str(config), *filter(None, [env.get("JUPYTER_CONFIG_PATH")])]
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
     return env
 
 
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=WORK, help="the student's folder")
     args = ap.parse_args(argv)
     if args.instructor:
+        EXCHANGE.mkdir(exist_ok=True)  # nbgrader's Assignment List wants it to exist
         root, cwd = COURSE, COURSE
     else:
         sys.path.insert(0, str(ROOT))
