@@ -58,6 +58,16 @@ __all__ = [
     "greedy_accuracy",
 ]
 
+#: The recurrent cells of encoder and decoder: the tanh RNN of chapter 6, or a GRU.
+CELLS: tuple[str, ...] = ("rnn", "gru")
+
+
+def _make_rnn(cell: str, input_size: int, hidden_size: int) -> nn.Module:
+    check_choice("cell", cell, CELLS)
+    if cell == "gru":
+        return nn.GRU(input_size, hidden_size)
+    return nn.RNN(input_size, hidden_size, nonlinearity="tanh")
+
 
 def _check_state(name: str, x: object, B: int, h: int) -> torch.Tensor:
     check_tensor(name, x, (B, h), ("B", "h"))
@@ -88,11 +98,19 @@ def _check_ratio(r: object) -> float:
 class Encoder(nn.Module):
     """Embedding + ``nn.RNN`` (tanh) that reads the source into a context ``c``.
 
+    ``cell="gru"`` uses ``nn.GRU`` instead (same shapes).
+
     ``forward(src (S, B), src_lengths (B,))`` → ``(H (S, B, h), c (B, h))``.
     """
 
     def __init__(
-        self, vocab_size: int, embed_size: int, hidden_size: int, *, pad_id: int = 0
+        self,
+        vocab_size: int,
+        embed_size: int,
+        hidden_size: int,
+        *,
+        pad_id: int = 0,
+        cell: str = "rnn",
     ) -> None:
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
@@ -101,7 +119,7 @@ class Encoder(nn.Module):
         self.embedding = nn.Embedding(
             vocab_size, check_positive_int("embed_size", embed_size), padding_idx=pad_id
         )
-        self.rnn = nn.RNN(embed_size, hidden_size, nonlinearity="tanh")
+        self.rnn = _make_rnn(cell, embed_size, hidden_size)
 
     def forward(
         self, src: torch.Tensor, src_lengths: torch.Tensor
@@ -137,7 +155,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Embedding + ``nn.RNN`` (tanh) + a linear output layer.
+    """Embedding + ``nn.RNN`` (tanh; ``cell="gru"``: ``nn.GRU``) + a linear layer.
 
     ``step(y_prev (B,), s (B, h), c (B, h))`` → ``(logits (B, V), s_next (B, h))``
     runs one time step; ``forward(tgt_in (T, B), c (B, h))`` → ``logits (T, B, V)``
@@ -152,6 +170,7 @@ class Decoder(nn.Module):
         *,
         feed_context: bool = True,
         pad_id: int = 0,
+        cell: str = "rnn",
     ) -> None:
         super().__init__()
         self.feed_context = check_bool("feed_context", feed_context)
@@ -162,7 +181,7 @@ class Decoder(nn.Module):
             vocab_size, check_positive_int("embed_size", embed_size), padding_idx=pad_id
         )
         in_size = embed_size + (hidden_size if self.feed_context else 0)
-        self.rnn = nn.RNN(in_size, hidden_size, nonlinearity="tanh")
+        self.rnn = _make_rnn(cell, in_size, hidden_size)
         self.out = nn.Linear(hidden_size, vocab_size)
 
     def _inputs(self, y: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -229,6 +248,8 @@ class Seq2Seq(nn.Module):
         Shared by encoder and decoder.
     feed_context:
         Also give ``c`` to the decoder at every step (default ``True``).
+    cell:
+        The recurrent cell of both: ``"rnn"`` (tanh, chapter 6) or ``"gru"``.
     bos_id, eos_id, pad_id:
         Target-vocabulary ids of ``<bos>``, ``<eos>``, ``<pad>`` (defaults 2, 3,
         0 as in :class:`rnnkit.vocab.Vocab`).
@@ -245,6 +266,7 @@ class Seq2Seq(nn.Module):
         embed_size: int = 32,
         hidden_size: int = 128,
         feed_context: bool = True,
+        cell: str = "rnn",
         bos_id: int = 2,
         eos_id: int = 3,
         pad_id: int = 0,
@@ -254,12 +276,14 @@ class Seq2Seq(nn.Module):
         src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
         tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
         feed_context = check_bool("feed_context", feed_context)
+        check_choice("cell", cell, CELLS)
+        self.cell = cell
         for name, i in (("bos_id", bos_id), ("eos_id", eos_id), ("pad_id", pad_id)):
             _check_id(name, i, tgt_vocab_size, "target")
         _check_id("pad_id", pad_id, src_vocab_size, "source")
         with seeded_torch(seed):
             self.encoder = Encoder(
-                src_vocab_size, embed_size, hidden_size, pad_id=pad_id
+                src_vocab_size, embed_size, hidden_size, pad_id=pad_id, cell=cell
             )
             self.decoder = Decoder(
                 tgt_vocab_size,
@@ -267,6 +291,7 @@ class Seq2Seq(nn.Module):
                 hidden_size,
                 feed_context=feed_context,
                 pad_id=pad_id,
+                cell=cell,
             )
         self.bos_id, self.eos_id, self.pad_id = bos_id, eos_id, pad_id
 

@@ -9,14 +9,23 @@ import datetime as dt
 import numpy as np
 import pytest
 import torch
+from babel.dates import format_date
 
 from rnnkit.date_task import (
     DateTask,
     make_date_task,
     split_date_pairs,
+    split_days,
     train_date_model,
 )
-from rnnkit.dates import build_vocabs, encode_pairs, make_date_pairs, pad_batch
+from rnnkit.dates import (
+    FORMATS,
+    LOCALES,
+    build_vocabs,
+    encode_pairs,
+    make_date_pairs,
+    pad_batch,
+)
 from rnnkit.training import HISTORY_KEYS
 
 DAY = dict(start=dt.date(1601, 3, 12), end=dt.date(1601, 3, 12))
@@ -121,29 +130,87 @@ def test_encode_pairs_needs_the_reserved_tokens():
 
 
 # -- the date task: one split for chapters 6-8 ----------------------------------------
-KW = dict(locales=("en_GB",), formats=("dd.MM.y",))  # few spellings: overlaps happen
+KW = dict(locales=("en_GB",), formats=("dd.MM.y",))
+ALL_DAYS = (dt.date(1900, 1, 1).toordinal(), dt.date(2099, 12, 31).toordinal())
 
 
-def test_split_is_the_chapters_recipe():
-    # training pairs from seed, test pairs from seed + 1 minus seen sources
-    train, test = split_date_pairs(3000, 400, seed=2, **KW)
-    assert train == make_date_pairs(3000, seed=2, **KW)
-    seen = {s for s, _ in train}
-    candidates = make_date_pairs(400, seed=3, **KW)
-    assert test == [p for p in candidates if p[0] not in seen]
-    assert 0 < len(test) < 400  # some test dates did occur in training, and left
-    assert not {s for s, _ in test} & seen
-    assert split_date_pairs(3000, 400, seed=2, **KW) == (train, test)
+def spellings(day: dt.date, locales=LOCALES, formats=FORMATS) -> set[str]:
+    return {format_date(day, format=f, locale=loc) for loc in locales for f in formats}
 
 
-def test_split_reverse_swaps_source_and_target_before_holding_out():
+def test_split_days_cuts_every_day_once():
+    train_days, test_days = split_days(seed=0, test_fraction=0.1)
+    n_days = ALL_DAYS[1] - ALL_DAYS[0] + 1
+    assert n_days == 73049  # 200 years, 49 of them leap years (2000 is one)
+    assert len(test_days) == 7305 and len(train_days) == n_days - 7305
+    assert not set(train_days.tolist()) & set(test_days.tolist())
+    assert sorted(train_days.tolist() + test_days.tolist()) == list(
+        range(ALL_DAYS[0], ALL_DAYS[1] + 1)
+    )
+    again, other = split_days(seed=0)[1], split_days(seed=1)[1]
+    assert np.array_equal(again, test_days) and not np.array_equal(other, test_days)
+    # a shuffle, not a block of consecutive days
+    assert np.diff(test_days).max() > 1 and test_days[0] < ALL_DAYS[0] + 100
+
+
+def test_split_is_disjoint_by_calendar_day_in_every_spelling():
+    train, test = split_date_pairs(20000, 500, seed=0)
+    assert len(train) == 20000 and len(test) == 500
+    # each source spells its target's day (checked against Babel directly)
+    for src, tgt in train[:300] + test:
+        assert src in spellings(dt.date.fromisoformat(tgt))
+    train_days = {dt.date.fromisoformat(t) for _, t in train}
+    test_days = [dt.date.fromisoformat(t) for _, t in test]
+    assert len(set(test_days)) == 500  # 500 distinct days
+    assert not train_days & set(test_days)  # no test day is a training day ...
+    train_sources = {s for s, _ in train}
+    for day in test_days:  # ... in any locale or format
+        assert not spellings(day) & train_sources
+    # the test days are the held-out days of split_days, the training days the rest
+    held_out = set(split_days(seed=0)[1].tolist())
+    assert {d.toordinal() for d in test_days} <= held_out
+    assert not {d.toordinal() for d in train_days} & held_out
+
+
+def test_the_old_split_by_source_string_leaked_days():
+    # what the split replaced: test sources unseen, yet many test days were seen
+    train = make_date_pairs(20000, seed=0)
+    seen_src, seen_day = {s for s, _ in train}, {t for _, t in train}
+    test = [p for p in make_date_pairs(500, seed=1) if p[0] not in seen_src]
+    leaked = sum(t in seen_day for _, t in test) / len(test)
+    assert 0.15 < leaked < 0.35  # about 1 - exp(-20000/73049) = 24 %
+
+
+def test_split_is_deterministic_and_the_test_set_does_not_depend_on_n_train():
+    a = split_date_pairs(300, 40, seed=2, **KW)
+    assert a == split_date_pairs(300, 40, seed=2, **KW)
+    assert a != split_date_pairs(300, 40, seed=3, **KW)
+    # chapter 6 and the benchmark share the held-out days whatever they train on
+    assert split_date_pairs(5000, 40, seed=2, **KW)[1] == a[1]
+
+
+def test_held_out_locale_writes_test_days_in_spellings_training_never_used():
+    train, test = split_date_pairs(2000, 200, seed=0, test_locales=("nl_NL",))
+    for src, tgt in test:
+        day = dt.date.fromisoformat(tgt)
+        assert src in spellings(day, locales=("nl_NL",))
+    assert any("juni" in s or "mei" in s for s, _ in test)  # Dutch month names
+    assert not {t for _, t in test} & {t for _, t in train}
+    # the same days as the ordinary test set, only spelled otherwise
+    _, plain = split_date_pairs(2000, 200, seed=0)
+    assert [t for _, t in test] == [t for _, t in plain]
+    _, fmt = split_date_pairs(2000, 50, seed=0, test_formats=("d/M/y",))
+    assert all("/" in s for s, _ in fmt)
+
+
+def test_split_reverse_swaps_source_and_target():
     kw = dict(locales=("en_GB",), formats=("d MMMM y",))
     train, test = split_date_pairs(3000, 400, seed=0, reverse=True, **kw)
-    fwd_train, _ = split_date_pairs(3000, 400, seed=0, **kw)
+    fwd_train, fwd_test = split_date_pairs(3000, 400, seed=0, **kw)
     assert train == [(iso, words) for words, iso in fwd_train]
+    assert test == [(iso, words) for words, iso in fwd_test]
     assert dt.date.fromisoformat(train[0][0])  # the source is the ISO date
     assert not {s for s, _ in test} & {s for s, _ in train}
-    assert 0 < len(test) < 400
 
 
 def test_split_errors():
@@ -151,6 +218,13 @@ def test_split_errors():
         split_date_pairs(10, 0)
     with pytest.raises(TypeError, match="seed must be an int"):
         split_date_pairs(10, 5, seed=None)
+    with pytest.raises(ValueError, match="n_test must be at most the 73 test days"):
+        split_date_pairs(10, 74, test_fraction=0.001)
+    for f in (0, 1.0, -0.5):
+        with pytest.raises(ValueError, match="test_fraction must lie strictly"):
+            split_date_pairs(10, 5, test_fraction=f)
+    with pytest.raises(ValueError, match="test_locales must be a non-empty sequence"):
+        split_date_pairs(10, 5, test_locales="nl_NL")
 
 
 def test_make_date_task_holds_the_split_its_vocabularies_and_tensors():
@@ -176,3 +250,5 @@ def test_train_date_model_returns_the_task_the_model_and_its_history():
     assert run["history"]["step"] == [1, 2, 3, 4, 5]
     assert 0.0 <= run["test_accuracy"] <= 1.0
     assert run["model"].encoder.hidden_size == 8 and not run["model"].training
+    assert run["model"].cell == "rnn"
+    assert not {t for _, t in run["test_pairs"]} & {t for _, t in run["train_pairs"]}
