@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import importlib.util
 import inspect
 import math
 import os
@@ -1020,6 +1021,80 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
     "vocab.Vocab.decode": lambda: (_vocab().decode, dict(ids=[2, 3])),
     "vocab.Vocab.to_text": lambda: (_vocab().to_text, dict(ids=[2, 3], sep="")),
 }
+
+if importlib.util.find_spec("rnnkit.markers") is not None:  # chapter 5's marker task
+    from rnnkit import markers
+
+    def _marker_text() -> np.ndarray:
+        return (np.arange(60) * 3) % 7
+
+    def _marker_X() -> torch.Tensor:
+        return markers.marker_batch(_marker_text(), 7, 3, 4)[0]
+
+    EXAMPLES.update(
+        {
+            "markers.marker_batch": lambda: (
+                markers.marker_batch,
+                dict(
+                    text=_marker_text(),
+                    vocab_size=7,
+                    lag=3,
+                    batch_size=4,
+                    n_markers=4,
+                    seed=0,
+                ),
+            ),
+            "markers.MarkerRNN": lambda: (
+                markers.MarkerRNN,
+                dict(vocab_size=7, n_markers=4, hidden_size=4, cell="gru", seed=0),
+            ),
+            "markers.MarkerRNN.forward": lambda: (
+                markers.MarkerRNN(7, 4, 4).forward,
+                dict(X=_marker_X()),
+            ),
+            "markers.WindowMLP": lambda: (
+                markers.WindowMLP,
+                dict(vocab_size=7, n_markers=4, window=3, hidden_size=4, seed=0),
+            ),
+            "markers.WindowMLP.forward": lambda: (
+                markers.WindowMLP(7, 4, 3, 4).forward,
+                dict(X=_marker_X()),
+            ),
+            "markers.train_marker_model": lambda: (
+                markers.train_marker_model,
+                dict(
+                    model=markers.MarkerRNN(7, 4, 4),
+                    text=_marker_text(),
+                    vocab_size=7,
+                    lag=3,
+                    updates=2,
+                    batch_size=4,
+                    n_markers=4,
+                    lr=3e-3,
+                    clip=1.0,
+                    seed=0,
+                    progress=False,
+                ),
+            ),
+            "markers.marker_accuracy": lambda: (
+                markers.marker_accuracy,
+                dict(
+                    model=markers.MarkerRNN(7, 4, 4),
+                    text=_marker_text(),
+                    vocab_size=7,
+                    lag=3,
+                    n_sequences=8,
+                    n_markers=4,
+                    seed=1000,
+                ),
+            ),
+        }
+    )
+if hasattr(date_task, "split_days"):  # the split by calendar day
+    EXAMPLES["date_task.split_days"] = lambda: (
+        date_task.split_days,
+        dict(seed=0, test_fraction=0.1),
+    )
 
 
 # -- calling ------------------------------------------------------------------------
