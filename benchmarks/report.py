@@ -811,20 +811,23 @@ def part_grading(args, work: Path) -> dict:
     )
     sections = [("Autograding", note + "\n\n" + table)]
     extra = ROOT / "benchmarks" / "bench_grading.py"
-    if extra.exists():  # helper G's benchmark, when present: its output as well
+    title = (
+        "Autograding a class of mixed hand-ins "
+        "(bench_grading.py --exercises ex03_vanilla_rnn --count 10)"
+    )
+    if extra.exists() and not args.quick:  # a class of mixed hand-ins, as issue 8
+        cmd = [sys.executable, str(extra), "--exercises", "ex03_vanilla_rnn"]
         try:
-            run([sys.executable, str(extra)], work / "bench_grading.log")
+            run([*cmd, "--count", "10"], work / "bench_grading.log")
             text = (work / "bench_grading.log").read_text(errors="replace")
             sections.append(
                 (
-                    "Autograding (benchmarks/bench_grading.py)",
+                    title,
                     "```\n" + text[-3000:] + "\n```",
                 )
             )
         except Exception as err:  # noqa: BLE001
-            sections.append(
-                ("Autograding (benchmarks/bench_grading.py)", f"failed: {err}")
-            )
+            sections.append((title, f"failed:\n\n```\n{err}\n```"))
     shutil.rmtree(course.parent, ignore_errors=True)
     return {
         "sections": sections,
