@@ -15,7 +15,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser sandbox book check-book test lab lab-instructor validate release grade bench clean
+.PHONY: setup browser sandbox book check-book test lab lab-instructor validate strip release grade bench clean
 
 setup: $(STAMP) browser sandbox
 
@@ -83,6 +83,11 @@ lab: release
 # Instructors: JupyterLab in exercises/ with all of nbgrader (formgrader, create assignment).
 lab-instructor: release
 	$(BIN)/python tools/lab.py --instructor
+
+# Contributors: clear the outputs of chapters and exercise sources run in place (they are
+# stored without outputs; tests/test_notebooks.py checks).
+strip: setup
+	$(BIN)/jupyter nbconvert --clear-output --log-level=WARN chapters/*.ipynb exercises/source/*/*.ipynb
 
 # Students, before handing in: make validate NB=my-work/ex03_vanilla_rnn/vanilla_rnn.ipynb
 # (nbgrader validate's report, the reasons first; exits non-zero when a test fails).
