@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
         from tools.course import start_work
 
-        result = start_work(COURSE, args.work)
+        result = start_work(COURSE, args.work.resolve())
         for p in result["copied"]:
             print(f"copied  {p}")
         if result["kept"]:
