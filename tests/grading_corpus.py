@@ -242,8 +242,8 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
     )
     add(
         "ipython_exit",
-        "IPython's exit() in the last answer cell (a kernel run by nbgrader "
-        "goes on: nothing is lost)",
+        "IPython's exit() in the last answer cell (ignored when grading: "
+        "nothing is lost)",
         _with_last(ex, "exit()"),
         FULL,
     )
@@ -307,7 +307,7 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
         "wrong last answer, its test cells edited to pass",
         nb,
         LAST,
-        f"edited test cell {visible}",
+        f"edited test cells {visible}, {hidden}",
     )
 
     nb = ex.solved()

@@ -123,6 +123,15 @@ class ResilientExecute(Execute):
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def _cell_limit(self, cell) -> int | None:
+        """Per-cell limit; the instructor's own set-up cells (locked, not graded,
+        so they do not call the student's code) get the submission's time: a
+        loaded machine importing torch must not cost the student anything."""
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") and not meta.get("grade") and not meta.get("solution"):
+            return None
+        return self.timeout
+
     def _skip_rest(self, start: int, reason: str) -> int:
         first = True
         for cell in self.nb.cells[start:]:
@@ -153,6 +162,8 @@ class ResilientExecute(Execute):
                 if time.monotonic() > deadline:
                     return self._skip_rest(start, limit_msg)
                 self._replaying = True
+                saved = self.timeout  # it ran in time before: only the deadline
+                self.timeout = max(1, int(deadline - time.monotonic()))
                 try:
                     self.execute_cell(copy.deepcopy(cell), index, store_history=False)
                 except (DeadKernelError, CellTimeoutError):
@@ -166,6 +177,7 @@ class ResilientExecute(Execute):
                     return start
                 finally:
                     self._replaying = False
+                    self.timeout = saved
                 previous = index
             for index in range(start, len(cells)):
                 cell = cells[index]
@@ -176,7 +188,8 @@ class ResilientExecute(Execute):
                 if remaining <= 0:
                     return self._skip_rest(index, limit_msg)
                 saved = self.timeout
-                self.timeout = max(1, int(min(self.timeout or remaining, remaining)))
+                limit = self._cell_limit(cell)
+                self.timeout = max(1, int(min(limit or remaining, remaining)))
                 try:
                     self.preprocess_cell(cell, resources, index)
                 except DeadKernelError:

@@ -55,6 +55,10 @@ DEFAULT_LIMITS = {
 BASE_UID = 62000
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 KERNEL_NAME = "rnncourse-sandbox"
+# IPython's exit() asks the front end to stop the kernel, which then goes down a
+# moment later, in whichever cell is running: nondeterministic scores. Nobody is
+# there to ask when grading, so exit() is ignored.
+KERNEL_ARGS = ["--IPKernelApp.exec_lines=get_ipython().ask_exit = lambda: None"]
 TOOLS = ("bwrap", "prlimit", "setpriv")
 
 
@@ -261,7 +265,14 @@ def write_kernelspec(jupyter_dir: Path, cfg_path: Path | None) -> Path:
     With ``cfg_path`` None the kernel runs unsandboxed (``--unsafe-no-sandbox``).
     """
     if cfg_path is None:
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            *KERNEL_ARGS,
+        ]
     else:
         argv = [
             sys.executable,
@@ -322,6 +333,7 @@ def kernel_main(argv: list[str]) -> int:
     os.chown(conn, uid, uid)
     os.chmod(conn, 0o600)
     command = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn), *extra]
+    command += KERNEL_ARGS
     full = bwrap_argv(cfg, str(notebook_dir), command)
     os.execvp(full[0], full)
     return 127  # not reached
