@@ -11,12 +11,13 @@ For every ``submitted/<student>/<assignment>/`` folder the grader
    cell ids (nbgrader#1083 would stop the whole class), deleted, edited or
    stripped test cells (the instructor's are put back), tampered nbgrader
    metadata (the instructor's is put back), reordered cells;
-3. runs ``nbgrader autograde`` there, with the kernel in a bubblewrap sandbox
-   (``tools/sandbox.py``) and nbgrader's Execute step replaced by
-   ``tools/grading_execute.py`` (kernel deaths and timeouts cost only their
-   cell; output capped in bytes; a time limit per submission), all under an
-   outer wall-clock limit, as one process group that is killed when it is
-   exceeded;
+3. runs ``nbgrader autograde`` there (in a long-lived worker process per
+   parallel slot that imported nbgrader once and forks per hand-in), with the
+   kernel in a bubblewrap sandbox (``tools/sandbox.py``) and nbgrader's Execute
+   step replaced by ``tools/grading_execute.py`` (a kernel death or a timeout
+   costs only its cell; output capped in bytes; a time limit per hand-in), all
+   under an outer wall-clock limit after which the worker's process group is
+   killed (the sandbox dies with it) and a fresh worker takes the next job;
 4. reads the scores back and records a one-line reason for anything that is
    not an ordinary score.
 
@@ -610,7 +611,6 @@ def grade_one(
     cfg = None
     if uid is not None:
         cfg = tmp / "sandbox.json"
-        (tmp / "work").parent.mkdir(exist_ok=True)
         cfg.write_text(
             json.dumps(
                 {
@@ -638,7 +638,7 @@ def grade_one(
     rc = worker.run(job, submission_timeout + OUTER_SLACK)
     log = tmp / "nbgrader.log"
     out = log.read_text(errors="replace") if log.exists() else ""
-    if os.environ.get("RNNCOURSE_GRADE_DEBUG"):
+    if os.environ.get("RNNCOURSE_GRADE_DEBUG"):  # nbgrader's own log, for us
         print(f"--- nbgrader {student}/{assignment}: exit {rc}\n{out}", file=sys.stderr)
     res.reasons.extend(_reasons_from_events(tmp / "events.jsonl"))
     try:
@@ -672,16 +672,6 @@ def grade_one(
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        if left and os.environ.get("RNNCOURSE_GRADE_DEBUG"):
-            print(
-                subprocess.run(
-                    "ps -eo pid,ppid,uid,pgid,sid,etime,stat,args | cut -c1-150",
-                    shell=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout,
-                file=sys.stderr,
-            )
         if left:
             res.reasons.append(
                 f"{len(left)} process(es) left behind were killed: {'; '.join(names)}"
