@@ -1117,7 +1117,8 @@ def call(func: Callable, args: dict):
         else:
             kw[p.name] = args[p.name]
     try:
-        out = func(*pos, **kw)
+        with np.errstate(all="ignore"):  # NaN through a model's maths is allowed
+            out = func(*pos, **kw)
         if isinstance(out, contextlib.AbstractContextManager) and not isinstance(
             out, os.PathLike
         ):
