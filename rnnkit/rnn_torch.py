@@ -38,6 +38,7 @@ from torch import nn
 from .rnn_numpy import ACTIVATIONS
 from .seeding import seeded_torch, torch_generator
 from .shapes import (
+    check_bool,
     check_choice,
     check_ids_in_range,
     check_nonempty,
@@ -52,6 +53,7 @@ __all__ = [
     "RNNLM",
     "as_id_tensor",
     "count_parameters",
+    "stacked_rnn_param_count",
     "numpy_params",
     "load_numpy_params",
 ]
@@ -420,6 +422,35 @@ def count_parameters(model: nn.Module) -> int:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters())
+
+
+def stacked_rnn_param_count(
+    d: int,
+    h: int,
+    num_layers: int = 1,
+    *,
+    bidirectional: bool = False,
+    bias_hh: bool = True,
+) -> int:
+    """Scalars in the recurrent layers of a stacked and/or bidirectional RNN.
+
+    Layer ``l`` of each direction holds ``W_xh`` ``(h, d_l)``, ``W_hh`` ``(h, h)``
+    and a bias ``(h,)``, plus ``nn.RNN``'s second bias ``(h,)`` when ``bias_hh``.
+    The first layer reads the input, ``d_1 = d``; every later layer reads the
+    states of the layer below, ``d_l = D*h``, with ``D = 2`` directions if
+    ``bidirectional`` else 1. The total is
+    ``D * sum_l h*(d_l + h + b)`` with ``b = 2`` (``bias_hh``) or 1. With
+    ``bias_hh=True`` it is what ``count_parameters(nn.RNN(d, h, num_layers,
+    bidirectional=...))`` reports; no output layer is included.
+    """
+    d, h, num_layers = (
+        check_positive_int(n, v)
+        for n, v in (("d", d), ("h", h), ("num_layers", num_layers))
+    )
+    directions = 2 if check_bool("bidirectional", bidirectional) else 1
+    biases = 2 if check_bool("bias_hh", bias_hh) else 1
+    inputs = [d] + [directions * h] * (num_layers - 1)
+    return directions * sum(h * (d_l + h + biases) for d_l in inputs)
 
 
 _RNN_KINDS = "an rnnkit RNNLM, an RNNScratch or a single-layer nn.RNN"

@@ -781,6 +781,10 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
         rnn_torch.count_parameters,
         dict(model=_rnnlm()),
     ),
+    "rnn_torch.stacked_rnn_param_count": lambda: (
+        rnn_torch.stacked_rnn_param_count,
+        dict(d=3, h=4, num_layers=2, bidirectional=True, bias_hh=False),
+    ),
     "rnn_torch.numpy_params": lambda: (
         rnn_torch.numpy_params,
         dict(model=rnn_torch.RNNScratch(3, 4), out=nn.Linear(4, 5)),

@@ -27,6 +27,7 @@ from rnnkit.rnn_torch import (
     count_parameters,
     load_numpy_params,
     numpy_params,
+    stacked_rnn_param_count,
 )
 
 torch.set_num_threads(1)
@@ -406,6 +407,29 @@ def test_count_parameters():
     )
     rnn_numpy = pytest.importorskip("rnnkit.rnn_numpy")
     assert count_parameters(RNNLM(V, h)) == rnn_numpy.param_count(V, h, V)
+
+
+def test_stacked_rnn_param_count():
+    d, h = 3, 4
+    # one layer, one direction, one bias: W_xh 4*3 + W_hh 4*4 + b_h 4 = 32
+    assert stacked_rnn_param_count(d, h, bias_hh=False) == 32
+    assert stacked_rnn_param_count(d, h) == 36  # + nn.RNN's bias_hh
+    # two layers: the second reads h = 4 states: 4*4 + 4*4 + 4 + 4 = 40 more
+    assert stacked_rnn_param_count(d, h, 2) == 36 + 40
+    # bidirectional, two layers: layer 1 twice (2*36); layer 2 reads 2h = 8 states,
+    # 4*8 + 4*4 + 4 + 4 = 56 per direction
+    assert stacked_rnn_param_count(d, h, 2, bidirectional=True) == 2 * 36 + 2 * 56
+    assert stacked_rnn_param_count(d, h, 2, bidirectional=True, bias_hh=False) == 168
+    # PyTorch's own layers agree
+    for layers, bidir in ((1, False), (2, False), (3, False), (1, True), (2, True)):
+        rnn = nn.RNN(5, 7, num_layers=layers, bidirectional=bidir)
+        assert count_parameters(rnn) == stacked_rnn_param_count(
+            5, 7, layers, bidirectional=bidir
+        )
+    with pytest.raises(ValueError, match="num_layers"):
+        stacked_rnn_param_count(d, h, 0)
+    with pytest.raises(TypeError, match="bidirectional"):
+        stacked_rnn_param_count(d, h, 2, bidirectional="yes")
 
 
 @pytest.mark.parametrize("layer", ["scratch", "nn.RNN"])
