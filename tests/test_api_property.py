@@ -273,6 +273,9 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
             locales=("en_GB",),
             formats=("dd.MM.y",),
             reverse=False,
+            test_fraction=0.1,
+            test_locales=("de_DE",),
+            test_formats=("d MMMM y",),
         ),
     ),
     "date_task.make_date_task": lambda: (
@@ -284,6 +287,9 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
             locales=("en_GB",),
             formats=("dd.MM.y",),
             reverse=False,
+            test_fraction=0.1,
+            test_locales=("de_DE",),
+            test_formats=("d MMMM y",),
         ),
     ),
     "date_task.train_date_model": lambda: (
@@ -295,7 +301,9 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
             steps=2,
             batch_size=4,
             lr=5e-3,
+            embed_size=3,
             hidden_size=4,
+            cell="rnn",
             teacher_forcing_ratio=1.0,
             feed_context=True,
             progress=False,
@@ -814,7 +822,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
     # seq2seq
     "seq2seq.Encoder": lambda: (
         seq2seq.Encoder,
-        dict(vocab_size=6, embed_size=3, hidden_size=4, pad_id=0),
+        dict(vocab_size=6, embed_size=3, hidden_size=4, pad_id=0, cell="gru"),
     ),
     "seq2seq.Encoder.forward": lambda: (
         seq2seq.Encoder(6, 3, 4).forward,
@@ -822,7 +830,14 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
     ),
     "seq2seq.Decoder": lambda: (
         seq2seq.Decoder,
-        dict(vocab_size=6, embed_size=3, hidden_size=4, feed_context=True, pad_id=0),
+        dict(
+            vocab_size=6,
+            embed_size=3,
+            hidden_size=4,
+            feed_context=True,
+            pad_id=0,
+            cell="rnn",
+        ),
     ),
     "seq2seq.Decoder.forward": lambda: (
         seq2seq.Decoder(6, 3, 4).forward,
@@ -840,6 +855,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
             embed_size=3,
             hidden_size=4,
             feed_context=False,
+            cell="gru",
             bos_id=2,
             eos_id=3,
             pad_id=0,
