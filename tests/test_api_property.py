@@ -1110,10 +1110,80 @@ if importlib.util.find_spec("rnnkit.markers") is not None:  # chapter 5's marker
             ),
         }
     )
+if importlib.util.find_spec("rnnkit.baselines") is not None:  # chapter 9's baselines
+    from rnnkit import baselines
+
+    def _linear_ar():
+        return baselines.LinearAR().fit(*_windows())
+
+    EXAMPLES.update(
+        {
+            "baselines.climatology_forecast": lambda: (
+                baselines.climatology_forecast,
+                dict(
+                    train_values=np.arange(10.0),
+                    train_day_of_year=np.arange(1, 11) % 5 + 1,
+                    day_of_year=np.array([[1, 2], [3, 4]]),
+                    half_width=1,
+                ),
+            ),
+            "baselines.LinearAR": lambda: (baselines.LinearAR, {}),
+            "baselines.LinearAR.fit": lambda: (
+                baselines.LinearAR().fit,
+                dict(X=_windows()[0], Y=_windows()[1]),
+            ),
+            "baselines.LinearAR.predict": lambda: (
+                _linear_ar().predict,
+                dict(X=_windows()[0]),
+            ),
+            "baselines.recursive_forecast": lambda: (
+                baselines.recursive_forecast,
+                dict(
+                    one_step=lambda X: X[-1:, :, 0],
+                    X=forecasting.make_windows(_series()[:, :1].copy(), 4, 1)[0],
+                    horizon=3,
+                    known=None,
+                    target_col=0,
+                ),
+            ),
+        }
+    )
 if hasattr(date_task, "split_days"):  # the split by calendar day
     EXAMPLES["date_task.split_days"] = lambda: (
         date_task.split_days,
         dict(seed=0, test_fraction=0.1),
+    )
+if importlib.util.find_spec("rnnkit.baselines") is not None:  # chapter 9's baselines
+    from rnnkit import baselines
+
+    EXAMPLES.update(
+        {
+            "baselines.climatology_forecast": lambda: (
+                baselines.climatology_forecast,
+                dict(
+                    train_values=np.array([1.0, 2.0, 3.0, 4.0]),
+                    train_day_of_year=np.array([1, 2, 1, 2]),
+                    day_of_year=np.array([[1, 2], [2, 1]]),
+                ),
+            ),
+            "baselines.LinearAR": lambda: (baselines.LinearAR, {}),
+            "baselines.LinearAR.fit": lambda: (
+                baselines.LinearAR().fit,
+                dict(X=_windows()[0], Y=_windows()[1]),
+            ),
+            "baselines.LinearAR.predict": lambda: (
+                baselines.LinearAR().fit(*_windows()).predict,
+                dict(X=_windows()[0]),
+            ),
+            "baselines.recursive_forecast": lambda: (
+                baselines.recursive_forecast,
+                dict(
+                    one_step=lambda W: W[-1:, :, 0],
+                    X=_windows()[0][:, :, :1],
+                    horizon=3,
+                ),
+            ),
+        }
     )
 
 
@@ -1317,6 +1387,7 @@ ACCEPTS: dict[tuple[str, str, str], str] = {
     ("batching.sequential_batches", "offset", "zero"): "offset 0",
     # arrays of any shape, or where an empty axis is meaningful
     ("rnn_numpy.one_hot", "ids", "*"): "ids of any shape; empty gives empty",
+    ("baselines.climatology_forecast", "day_of_year", "ndim*"): "any shape",
     ("gradient_flow.activation_derivative", "A", "*"): "elementwise, any shape",
     ("forecasting.Standardizer.inverse_transform", "z", "*"): "any shape with col",
     ("forecasting.Standardizer.transform", "x", "empty"): "zero rows map to zero",
