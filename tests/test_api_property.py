@@ -1153,38 +1153,6 @@ if hasattr(date_task, "split_days"):  # the split by calendar day
         date_task.split_days,
         dict(seed=0, test_fraction=0.1),
     )
-if importlib.util.find_spec("rnnkit.baselines") is not None:  # chapter 9's baselines
-    from rnnkit import baselines
-
-    EXAMPLES.update(
-        {
-            "baselines.climatology_forecast": lambda: (
-                baselines.climatology_forecast,
-                dict(
-                    train_values=np.array([1.0, 2.0, 3.0, 4.0]),
-                    train_day_of_year=np.array([1, 2, 1, 2]),
-                    day_of_year=np.array([[1, 2], [2, 1]]),
-                ),
-            ),
-            "baselines.LinearAR": lambda: (baselines.LinearAR, {}),
-            "baselines.LinearAR.fit": lambda: (
-                baselines.LinearAR().fit,
-                dict(X=_windows()[0], Y=_windows()[1]),
-            ),
-            "baselines.LinearAR.predict": lambda: (
-                baselines.LinearAR().fit(*_windows()).predict,
-                dict(X=_windows()[0]),
-            ),
-            "baselines.recursive_forecast": lambda: (
-                baselines.recursive_forecast,
-                dict(
-                    one_step=lambda W: W[-1:, :, 0],
-                    X=_windows()[0][:, :, :1],
-                    horizon=3,
-                ),
-            ),
-        }
-    )
 
 
 # -- calling ------------------------------------------------------------------------
@@ -1388,6 +1356,7 @@ ACCEPTS: dict[tuple[str, str, str], str] = {
     # arrays of any shape, or where an empty axis is meaningful
     ("rnn_numpy.one_hot", "ids", "*"): "ids of any shape; empty gives empty",
     ("baselines.climatology_forecast", "day_of_year", "ndim*"): "any shape",
+    ("baselines.climatology_forecast", "half_width", "zero"): "0: that day alone",
     ("gradient_flow.activation_derivative", "A", "*"): "elementwise, any shape",
     ("forecasting.Standardizer.inverse_transform", "z", "*"): "any shape with col",
     ("forecasting.Standardizer.transform", "x", "empty"): "zero rows map to zero",
