@@ -442,6 +442,8 @@ def stacked_rnn_param_count(
     ``D * sum_l h*(d_l + h + b)`` with ``b = 2`` (``bias_hh``) or 1. With
     ``bias_hh=True`` it is what ``count_parameters(nn.RNN(d, h, num_layers,
     bidirectional=...))`` reports; no output layer is included.
+
+    Implements chapter 10, equation ``stacked-param-count``.
     """
     d, h, num_layers = (
         check_positive_int(n, v)
