@@ -488,10 +488,10 @@ def _repair(sub_path: Path, release_path: Path, reasons: list[str]) -> bool:
         "unknown cell id": "(ignored)",
         "metadata stripped from cell": "(restored)",
         "tampered metadata in cell": "(the instructor's used)",
-        "edited test cell": "(the original was run)",
-        "deleted cell": "(the original was restored)",
+        "edited test cell": "(the instructor's run)",
+        "deleted cell": "(restored from the release)",
         "answer cell": "deleted or unmarked (graded as the student left it)",
-        "deleted test cell": "(the original was run)",
+        "deleted test cell": "(the instructor's run)",
         "cells reordered": "(graded in the student's order)",
     }
     for kind, ids in found.items():
@@ -601,12 +601,17 @@ def grade_one(
     sub = priv / "submitted" / student / assignment
     _copy_submission(course / "submitted" / student / assignment, sub, res.reasons)
     notebooks = sorted(p.name for p in (course / "source" / assignment).glob("*.ipynb"))
+    gradable = 0
     for nb_name in notebooks:
         p = sub / nb_name
         if not p.is_file():
             res.reasons.append(f"missing {nb_name} (the notebook must keep its name)")
             continue
-        _repair(p, template / "release" / assignment / nb_name, res.reasons)
+        gradable += _repair(p, template / "release" / assignment / nb_name, res.reasons)
+    if not gradable:  # nothing to run: zero, without asking nbgrader
+        res.max_score = _max_score(template / "gradebook.db", assignment)
+        res.seconds = time.monotonic() - t0
+        return res
     env = _env(tmp)
     cfg = None
     if uid is not None:
