@@ -127,6 +127,8 @@ def main() -> None:
                 )
             shutil.rmtree(course / "submitted", ignore_errors=True)
 
+        if args.count <= 0:
+            return
         kinds = [k for k in args.kinds.split(",") if k]
         n = make_class(course, names, args.count, kinds)
         wall, report = grade(course, args, None)
