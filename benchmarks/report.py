@@ -140,16 +140,18 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
 
 
 def targets_table(targets: Sequence[dict]) -> str:
-    """The summary: one row per target with its measured value and met/missed."""
-    rows = [
-        (
-            t["target"],
-            t["measured"],
-            verdict(t["value"], t["limit"], higher_is_better=t.get("higher", False)),
-        )
-        for t in targets
-    ]
-    return markdown_table(("target", "measured", "verdict"), rows)
+    """The summary: one row per target with its measured value and met/missed.
+
+    An entry with ``"comparison": True`` is a comparison with a baseline that the
+    issue asks to report but sets no target for: ``better`` / ``worse``.
+    """
+    rows = []
+    for t in targets:
+        v = verdict(t["value"], t["limit"], higher_is_better=t.get("higher", False))
+        if t.get("comparison") and v != "not run":
+            v = "better" if v == "met" else "worse"
+        rows.append((t["target"], t["measured"], v))
+    return markdown_table(("target or comparison", "measured", "verdict"), rows)
 
 
 # -- running things ----------------------------------------------------------------
@@ -563,7 +565,7 @@ def part_charlm(args, work: Path) -> dict:
         )
     table = markdown_table(
         (
-            "CPU budget",
+            "training budget (wall)",
             "model",
             "tokens/s (torch, 1 thread)",
             "valid ppl",
@@ -574,8 +576,9 @@ def part_charlm(args, work: Path) -> dict:
     )
     note = (
         "`benchmarks/bench_charlm.py` (D2L's data and windows, one torch thread; "
-        "only training time counts against the budget). Perplexity ratios below 1 "
-        "mean better than the reference."
+        "the budget is seconds of training on the wall clock, validation not "
+        "counted, so a busy machine shrinks both models' share alike). Perplexity "
+        "ratios below 1 mean better than the reference."
     )
     targets = []
     last = data[budgets[-1]]
@@ -584,8 +587,8 @@ def part_charlm(args, work: Path) -> dict:
     if ours:
         targets.append(
             {
-                "target": f"rnnkit char LM beats D2L's at {budgets[-1]:g} s "
-                "(ppl ratio <= 1)",
+                "target": f"rnnkit char LM vs D2L's at {budgets[-1]:g} s (valid ppl)",
+                "comparison": True,
                 "measured": f"{ours['valid_ppl']:.3f} vs {d2l['valid_ppl']:.3f}",
                 "value": ours["valid_ppl"] / d2l["valid_ppl"],
                 "limit": 1.0,
@@ -594,8 +597,9 @@ def part_charlm(args, work: Path) -> dict:
         if best_ngram:
             targets.append(
                 {
-                    "target": "rnnkit char LM beats the best n-gram at "
-                    f"{budgets[-1]:g} s",
+                    "target": "rnnkit char LM vs the best n-gram at "
+                    f"{budgets[-1]:g} s (valid ppl)",
+                    "comparison": True,
                     "measured": f"{ours['valid_ppl']:.3f} "
                     f"vs {best_ngram['valid_ppl']:.3f}",
                     "value": ours["valid_ppl"] / best_ngram["valid_ppl"],
@@ -735,7 +739,8 @@ def part_forecasting(args, work: Path) -> dict:
         "sections": [("Forecasting", note + "\n\n" + table)],
         "targets": [
             {
-                "target": "an RNN forecaster beats persistence (test MAE ratio < 1)",
+                "target": "best RNN forecaster vs persistence (test MAE ratio)",
+                "comparison": True,
                 "measured": f"best ratio {best:.3f}",
                 "value": best,
                 "limit": 1.0,

@@ -83,11 +83,24 @@ def test_render_summarises_targets_and_names_failed_and_skipped_parts():
             {"target": "chapter <= 30 s", "measured": "41 s", "value": 41, "limit": 30},
         ],
     }
+    results["forecasting"] = {
+        "sections": [],
+        "targets": [
+            {
+                "target": "RNN vs persistence",
+                "measured": "0.95",
+                "value": 0.95,
+                "limit": 1.0,
+                "comparison": True,
+            }
+        ],
+    }
     results["seq2seq"] = {"error": "Traceback ...\nRuntimeError: boom"}
     text = report.render(results, "a test machine", "today", 1.0)
     summary = text.split("## Targets")[1].split("##")[0]
     assert "| numpy BPTT >= 10x | 12.0x | met |" in summary
     assert "| chapter <= 30 s | 41 s | missed |" in summary
+    assert "| RNN vs persistence | 0.95 | better |" in summary  # a comparison
     assert "**Failed**: seq2seq" in text and "RuntimeError: boom" in text
     assert "Not run this time: notebooks, book, tests, charlm," in text
     assert "## numpy BPTT throughput" in text
