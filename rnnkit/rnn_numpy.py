@@ -634,34 +634,36 @@ def _output_softmax_xent(H, W_ho, b_o, Y_ids, mask, workspace):
 
     The numbers of :func:`output_forward`, :func:`rnnkit.losses.softmax_cross_entropy`
     and :func:`output_backward` (tested), with the logits overwritten in place by
-    the softmax and then by ``dO`` (one exp per logit, no further ``(T, B, V)``
-    temporaries); ``dH`` is written into the workspace's ``"delta"`` array.
+    the softmax and then by ``dO`` (one exp per logit, no further temporaries of
+    their size); ``dH`` is written into the workspace's ``"delta"`` array. The
+    logits are kept transposed, ``(V, T B)``: the softmax's max and sum over the
+    vocabulary then run across rows, which numpy vectorises along the long
+    ``T B`` axis, instead of along rows of only ``V`` numbers.
     """
     T, B, h = H.shape
     V, N = W_ho.shape[0], T * B
     dtype = np.result_type(H, W_ho, b_o)
     H2 = H.reshape(N, h)
-    O = _buffer(workspace, "logits", (N, V), dtype)
-    np.matmul(H2, W_ho.T, out=O)
-    O += b_o
+    OT = _buffer(workspace, "logits", (V, N), dtype)  # O transposed
+    np.matmul(W_ho, H2.T, out=OT)
+    OT += b_o[:, None]
     if mask is None:
-        y = Y_ids.ravel()
-        rows = np.arange(N)
-        O -= O.max(axis=1, keepdims=True)  # shifted: exp cannot overflow
-        o_y = O[rows, y]  # the shifted logit of each target
-        np.exp(O, out=O)
-        z = O.sum(axis=1)  # softmax = exp(O) / z, row by row
+        y, cols = Y_ids.ravel(), np.arange(N)
+        OT -= OT.max(axis=0)  # shifted: exp cannot overflow
+        o_y = OT[y, cols]  # the shifted logit of each target
+        np.exp(OT, out=OT)
+        z = OT.sum(axis=0)  # softmax = exp(O) / z, position by position
         loss = float((np.log(z).sum() - o_y.sum()) / N)  # mean of log z - o_y
-        O *= (1.0 / (N * z))[:, None]  # dO = (softmax - onehot(y)) / N
-        O[rows, y] -= 1.0 / N
-        dO = O
+        OT *= 1.0 / (N * z)  # dO = (softmax - onehot(y)) / N
+        OT[y, cols] -= 1.0 / N
+        dOT = OT
     else:  # padded positions: the library's masked loss, with its checks
-        loss, dO3 = softmax_cross_entropy(O.reshape(T, B, V), Y_ids, mask)
-        dO = dO3.reshape(N, V)
-    dW_ho = dO.T @ H2  # (V, h)
-    db_o = dO.sum(axis=0)
+        loss, dO = softmax_cross_entropy(OT.T.reshape(T, B, V), Y_ids, mask)
+        dOT = dO.reshape(N, V).T
+    dW_ho = dOT @ H2  # (V, h)
+    db_o = dOT.sum(axis=1)
     dH = _buffer(workspace, "delta", (T, B, h), dtype)
-    np.matmul(dO, W_ho, out=dH.reshape(N, h))
+    np.matmul(dOT.T, W_ho, out=dH.reshape(N, h))
     return loss, dH, dW_ho, db_o
 
 
