@@ -20,6 +20,13 @@ that its backward consumes. The recurrence is written once, in
 :func:`rnnkit.gradient_flow.forward_preactivations` call it. The loss is
 :func:`rnnkit.losses.softmax_cross_entropy`.
 
+For one-hot inputs given as token ids, :func:`rnn_forward_ids` and
+:func:`rnn_backward_ids` compute the same numbers several times faster (an
+embedding lookup instead of products with one-hots, a scatter-add gradient, the
+weight gradients as one matmul each, preallocated arrays); they write the
+recurrence a second time, arranged for speed, and are tested against the
+step-by-step functions. :func:`lm_loss_and_grads` runs them.
+
 Besides ``nn.RNN``'s ``"tanh"`` and ``"relu"``, every function here accepts
 ``activation="linear"`` (``phi`` the identity), with which chapter 5 studies
 the recurrence without a non-linearity; the torch models offer only the first
@@ -30,7 +37,8 @@ Truncated BPTT: to carry the state across windows, pass the ``h_T`` returned by
 gradient can flow back through it: the next window treats ``h0`` as a constant
 input, which is exactly what ``h.detach()`` does in torch.
 
-Reading order: data (one-hot), parameters, forward, backward, all together.
+Reading order: data (one-hot), parameters, forward, backward, the fast path for
+ids, all together.
 """
 
 from __future__ import annotations
@@ -193,8 +201,9 @@ def _check_output_weights(W_ho, b_o, h: int) -> int:
 def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, activation: str = "tanh"):
     """One time step: ``h_t = phi(x_t W_xh^T + h_prev W_hh^T + b_h)``.
 
-    The only place the recurrence is written in numpy: :func:`rnn_forward` and
-    :func:`rnnkit.gradient_flow.forward_preactivations` call this function.
+    The step-by-step recurrence: :func:`rnn_forward` and
+    :func:`rnnkit.gradient_flow.forward_preactivations` call this function
+    (:func:`rnn_forward_ids` is the fast version for token ids, tested against it).
 
     Args:
         x_t: ``(B, d)`` inputs at step t.
