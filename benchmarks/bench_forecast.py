@@ -11,14 +11,15 @@ epochs, Adam at lr 1e-2, early stopping on 2014) on ``temp_max`` and the two
 day-of-year columns, over 5 seeds, and finds that it ties the linear
 autoregression (``rnnkit.baselines.LinearAR``) fitted on the same windows. This
 script is the "honest effort" behind that sentence: it varies the hidden size,
-the learning-rate schedule, the lookback and the input columns, refits the
+the learning-rate schedule, the training budget (epochs), the lookback and the
+input columns, refits the
 linear model on each setting's own windows, and prints the test MAE (°C, 2015)
 one and seven days ahead, the RNN as median [min, max] over the seeds.
 
 It ends by checking what the chapter says about this sweep and exits with
 status 1 if a claim is missed (not with ``--quick``): no setting beats its
-linear model by more than the spread over seeds at both horizons, and the
-chapter's setting has the lowest sum of the two medians.
+linear model by more than the spread over seeds (every seed better) at either
+horizon, and no setting has a lower median than the chapter's at both horizons.
 """
 
 from __future__ import annotations
@@ -50,14 +51,15 @@ from rnnkit.forecasting import (  # noqa: E402
 H = 7
 SEASONAL, ALL6 = [0, 4, 5], [0, 1, 2, 3, 4, 5]
 CHAPTER = "chapter (h=32, lr 1e-2, L=14)"
-SETTINGS = {  # name -> hidden, lr, schedule, lookback, columns
-    CHAPTER: (32, 1e-2, "constant", 14, SEASONAL),
-    "h=16": (16, 1e-2, "constant", 14, SEASONAL),
-    "h=64, lr 3e-3 cosine": (64, 3e-3, "cosine", 14, SEASONAL),
-    "lr 3e-3 cosine": (32, 3e-3, "cosine", 14, SEASONAL),
-    "lr 1e-2 cosine": (32, 1e-2, "cosine", 14, SEASONAL),
-    "L=28": (32, 1e-2, "constant", 28, SEASONAL),
-    "6 cols (temp_min, rain, wind)": (32, 1e-2, "constant", 14, ALL6),
+SETTINGS = {  # name -> hidden, lr, schedule, lookback, columns, epochs
+    CHAPTER: (32, 1e-2, "constant", 14, SEASONAL, 30),
+    "h=16": (16, 1e-2, "constant", 14, SEASONAL, 30),
+    "h=64, lr 3e-3 cosine": (64, 3e-3, "cosine", 14, SEASONAL, 30),
+    "lr 3e-3 cosine": (32, 3e-3, "cosine", 14, SEASONAL, 30),
+    "lr 1e-2 cosine": (32, 1e-2, "cosine", 14, SEASONAL, 30),
+    "80 epochs": (32, 1e-2, "constant", 14, SEASONAL, 80),
+    "L=28": (32, 1e-2, "constant", 28, SEASONAL, 30),
+    "6 cols (temp_min, rain, wind)": (32, 1e-2, "constant", 14, ALL6, 30),
 }
 
 
@@ -75,7 +77,7 @@ def data():
 
 
 def run_setting(blocks, to_c, setting, seeds) -> dict:
-    hidden, lr, schedule, L, cols = setting
+    hidden, lr, schedule, L, cols, epochs = setting
     (Xtr, Ytr), (Xva, Yva), (Xte, Yte) = (
         make_windows(z[:, cols], lookback=L, horizon=H) for z in blocks
     )
@@ -89,7 +91,7 @@ def run_setting(blocks, to_c, setting, seeds) -> dict:
             Xtr,
             Ytr,
             valid=(Xva, Yva),
-            epochs=30,
+            epochs=epochs,
             lr=lr,
             lr_schedule=schedule,
             seed=seed,
@@ -139,14 +141,13 @@ def main() -> int:
     if args.quick:
         return 0
     failed = []
+    ours = results[CHAPTER]["rnn"]
     for name, r in results.items():
-        if all(r["rnn"][f"h{k}"]["max"] < r["linear_ar"][f"h{k}"] for k in (1, H)):
-            failed.append(f"{name} beats the linear model by more than its spread")
-    score = {
-        n: sum(r["rnn"][f"h{k}"]["median"] for k in (1, H)) for n, r in results.items()
-    }
-    if min(score, key=score.get) != CHAPTER:
-        failed.append(f"the chapter's setting is not the best: {score}")
+        for k in (1, H):
+            if r["rnn"][f"h{k}"]["max"] < r["linear_ar"][f"h{k}"]:
+                failed.append(f"{name} beats the linear model at h={k} on every seed")
+        if all(r["rnn"][f"h{k}"]["median"] < ours[f"h{k}"]["median"] for k in (1, H)):
+            failed.append(f"{name} beats the chapter's setting at both horizons")
     for line in failed:
         print("CLAIM MISSED:", line)
     return 1 if failed else 0
