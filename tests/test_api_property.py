@@ -264,6 +264,10 @@ EXAMPLES: dict[str, Callable[[], tuple[Callable, dict]]] = {
             test=_date_data()[0],
         ),
     ),
+    "date_task.split_days": lambda: (
+        date_task.split_days,
+        dict(seed=0, test_fraction=0.1),
+    ),
     "date_task.split_date_pairs": lambda: (
         date_task.split_date_pairs,
         dict(

@@ -252,3 +252,23 @@ def test_train_date_model_returns_the_task_the_model_and_its_history():
     assert run["model"].encoder.hidden_size == 8 and not run["model"].training
     assert run["model"].cell == "rnn"
     assert not {t for _, t in run["test_pairs"]} & {t for _, t in run["train_pairs"]}
+
+
+def test_seq2seq_gru_cell_keeps_the_shapes_and_the_packing():
+    from torch import nn
+
+    from rnnkit.seq2seq import Seq2Seq
+
+    pairs = [("23.06.1987", "1987-06-23"), ("1 June 2001", "2001-06-01")]
+    sv, tv = build_vocabs(pairs)
+    d = encode_pairs(pairs, sv, tv)
+    m = Seq2Seq(len(sv), len(tv), embed_size=5, hidden_size=7, cell="gru", seed=0)
+    assert isinstance(m.encoder.rnn, nn.GRU) and isinstance(m.decoder.rnn, nn.GRU)
+    assert m(d["src"], d["src_lengths"], d["tgt_in"]).shape == (11, 2, len(tv))
+    _, c = m.encoder(d["src"], d["src_lengths"])
+    L = int(d["src_lengths"][0])  # the shorter source, alone: the same context
+    _, c0 = m.encoder(d["src"][:L, :1], d["src_lengths"][:1])
+    assert c.shape == (2, 7) and torch.allclose(c0[0], c[0], atol=1e-6)
+    assert isinstance(Seq2Seq(len(sv), len(tv), seed=0).encoder.rnn, nn.RNN)
+    with pytest.raises(ValueError, match="cell"):
+        Seq2Seq(len(sv), len(tv), cell="lstm")
