@@ -19,7 +19,11 @@ only difference between the two rows:
 
 * ``rnn``: the tanh cell of the chapter (``nn.RNN``);
 * ``gru``: a gated recurrent unit (``nn.GRU``, chapter 5's cure for vanishing
-  gradients), same sizes.
+  gradients), same sizes, so about three times the recurrent parameters
+  (the ``params`` column). Chapter 6 trains this one, for 200 steps.
+
+Measured on the shared 2-core machine (loaded): tanh cell 99.70 % in 98.6 CPU s
+(2,500 steps), GRU 99.95 % in 32.6 CPU s (300 steps); both meet the target.
 
 The target is >= 99 % exact match on the held-out days in <= 120 s of training
 on one core (``torch.set_num_threads(1)``; run with ``OMP_NUM_THREADS=1``).
