@@ -266,3 +266,27 @@ def test_grading_refuses_to_run_without_the_sandbox(tmp_path):
     assert "bwrap" in run.stderr and "--unsafe-no-sandbox" in run.stderr
     assert not (course / "grades.csv").exists()
     assert not (course / "autograded").exists()
+
+
+def test_a_hand_in_that_overruns_the_outer_limit_is_killed(tmp_path):
+    # The outer wall-clock limit: a job that never answers (here nbgrader's config
+    # file itself sleeps) is abandoned after the limit and its worker's process
+    # group killed, so the next hand-in gets a fresh worker.
+    import grader
+
+    (tmp_path / "nbgrader_config.py").write_text("import time\ntime.sleep(600)\n")
+    job = {"course": str(tmp_path), "log": str(tmp_path / "log"), "env": {}}
+    worker = grader.Worker()
+    try:
+        assert worker.run({**job, "argv": ["autograde", "x"]}, timeout=5) is None
+        assert worker.proc is None
+    finally:
+        worker.close()
+    in_there = []  # the forked nbgrader ran with its working directory there
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == tmp_path:
+                in_there.append(proc.name)
+        except OSError:
+            continue
+    assert in_there == []

@@ -253,10 +253,11 @@ class Worker:
         )
         reader.start()
         reader.join(timeout)
-        if reader.is_alive() or not result or not result[0].strip():
-            self.close()
+        timed_out = reader.is_alive()
+        if timed_out or not result or not result[0].strip():
+            self.close()  # overran (None) or the worker itself died (1)
             reader.join(5)
-            return None if not result or reader.is_alive() else 1
+            return None if timed_out else 1
         return int(json.loads(result[0])["rc"])
 
     def close(self) -> None:
