@@ -181,18 +181,20 @@ def bwrap_argv(
         "sandbox",
         "--die-with-parent",
         "--new-session",
-        *_parent_dirs(cfg["expose"] + [os.path.realpath(p) for p in cfg["expose"]]),
-        *_bind_system(cfg["expose"]),
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
+        # The private /tmp first: a course checked out under /tmp (as CI may do) has
+        # its venv and package bound on top of it below, not hidden by it.
         "--perms",
         "1777",
         "--size",
         str(limits["tmp_bytes"]),
         "--tmpfs",
         "/tmp",
+        *_parent_dirs(cfg["expose"] + [os.path.realpath(p) for p in cfg["expose"]]),
+        *_bind_system(cfg["expose"]),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
     ]
     argv += _parent_dirs([mount_at, cfg.get("runtime") or "/"])
     if cfg.get("work"):
