@@ -69,11 +69,12 @@ check-book: setup
 
 # ruff first (style and lint of the package, tests, benchmarks and the chapters' code
 # cells, configured in pyproject.toml), then every test; the browser tests read the
-# built book and the exercises it released.
+# built book and the exercises it released. One pytest worker per core (pytest-xdist);
+# --dist loadfile keeps each file (a notebook's cells, a module's grading fixture) on one worker.
 test: setup $(BOOK_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto --dist loadfile
 
 # Students: copies of the exercises and chapters in my-work/ (never overwriting), and
 # JupyterLab on 127.0.0.1 rooted there, with nbgrader's Validate button only (lab/student).
