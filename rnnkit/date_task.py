@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from babel.dates import format_date
 
-from .dates import FORMATS, LOCALES, build_vocabs, encode_pairs
+from .dates import FORMATS, LOCALES, _pairs_on, build_vocabs, encode_pairs
 from .seeding import numpy_rng
 from .seq2seq import Seq2Seq, _check_data, greedy_accuracy, train_seq2seq
 from .shapes import (
@@ -81,24 +80,6 @@ def split_days(
     days = numpy_rng(seed).permutation(days)
     n_test = round(f * len(days))
     return np.sort(days[n_test:]), np.sort(days[:n_test])
-
-
-def _pairs_on(
-    days: np.ndarray,
-    rng: np.random.Generator,
-    locales: Sequence[str],
-    formats: Sequence[str],
-) -> list[Pair]:
-    """Each day written in a locale and format drawn from ``rng``."""
-    loc_idx = rng.integers(0, len(locales), size=len(days))
-    fmt_idx = rng.integers(0, len(formats), size=len(days))
-    pairs = []
-    for d, li, fi in zip(days.tolist(), loc_idx.tolist(), fmt_idx.tolist()):
-        day = _dt.date.fromordinal(d)
-        pairs.append(
-            (format_date(day, format=formats[fi], locale=locales[li]), day.isoformat())
-        )
-    return pairs
 
 
 def _check_names(name: str, names: object) -> tuple[str, ...]:

@@ -88,8 +88,18 @@ def make_date_pairs(
     lo, hi = _date_range(start, end)
     rng = numpy_rng(seed)
     days = rng.integers(lo, hi + 1, size=n)
-    loc_idx = rng.integers(0, len(locales), size=n)
-    fmt_idx = rng.integers(0, len(formats), size=n)
+    return _pairs_on(days, rng, locales, formats)
+
+
+def _pairs_on(
+    days: np.ndarray,
+    rng: np.random.Generator,
+    locales: Sequence[str],
+    formats: Sequence[str],
+) -> list[tuple[str, str]]:
+    """Each day (an ordinal) written in a locale and format drawn from ``rng``."""
+    loc_idx = rng.integers(0, len(locales), size=len(days))
+    fmt_idx = rng.integers(0, len(formats), size=len(days))
     pairs = []
     for d, li, fi in zip(days.tolist(), loc_idx.tolist(), fmt_idx.tolist()):
         day = _dt.date.fromordinal(d)
