@@ -18,7 +18,8 @@ What is measured (each a *part*; ``--only`` / ``--skip`` choose among them):
 * ``charlm``: ``benchmarks/bench_charlm.py`` at each CPU budget of
   ``--charlm-budgets``: torch RNN tokens/s and validation perplexity of
   rnnkit's model against D2L's and against the best n-gram;
-* ``seq2seq``: exact match on the held-out dates, ``benchmarks/bench_seq2seq.py``'s settings;
+* ``seq2seq``: exact match on the held-out dates, with
+  ``benchmarks/bench_seq2seq.py``'s settings;
 * ``forecasting``: test MAE of chapter 9's RNNs against persistence and the
   training mean (``rnnkit.forecasting``);
 * ``grading``: ``tools.course.grade`` on a scratch copy of the exercises, one
