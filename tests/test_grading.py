@@ -423,6 +423,22 @@ def test_start_work_never_overwrites(tmp_path):
     assert mine.read_text() == "my answers"
 
 
+def test_chapter_copies_link_to_the_students_exercise_copies(tmp_path):
+    """In my-work/chapters a link to an exercise opens the student's own copy."""
+    course = _copy_course(tmp_path)
+    release(course)
+    work = tmp_path / "my-work"
+    start_work(course, work, chapters_dir=ROOT / "chapters")
+    links = []
+    for chapter in sorted((work / "chapters").glob("*.ipynb")):
+        text = "".join(c.source for c in nbformat.read(chapter, as_version=4).cells)
+        assert "exercises/release" not in text, chapter.name
+        links += re.findall(r"\]\((\.\./ex\d\d_[^)]+)\)", text)
+    assert len(links) >= 7, links  # chapters 1-4, 8 and 9 link to their exercises
+    for link in links:
+        assert (work / "chapters" / link).is_file(), link
+
+
 def test_malformed_submissions_are_named(tmp_path):
     course = _copy_course(tmp_path)
     name = ASSIGNMENTS[0]

@@ -29,10 +29,13 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import nbformat
 
 __all__ = [
     "assignments",
@@ -85,6 +88,26 @@ def release(course_dir: str | Path = ".") -> list[Path]:
     return out
 
 
+# A chapter's link to its exercise's book page: ``](../exercises/release/<a>/<nb>)``.
+_EXERCISE_LINK = re.compile(
+    r"\]\(\.\./exercises/release/([^)/\s]+)/([^)#\s]+?)(\.ipynb)?\)"
+)
+
+
+def _copy_chapter(src: Path, dst: Path) -> None:
+    """Copy a chapter notebook for a student, its exercise links pointing at the copies.
+
+    In the book a chapter links to ``../exercises/release/<a>/<nb>``; in ``my-work/``
+    the student's own copy of that exercise is ``../<a>/<nb>.ipynb`` (JupyterLab
+    opens it from the link).
+    """
+    nb = nbformat.read(src, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _EXERCISE_LINK.sub(r"](../\1/\2.ipynb)", cell.source)
+    nbformat.write(nb, dst)
+
+
 def start_work(
     course_dir: str | Path = ".",
     dest: str | Path = "../my-work",
@@ -113,7 +136,10 @@ def start_work(
             kept.append(to)
             continue
         to.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(nb, to)
+        if nb.parent == chapters:
+            _copy_chapter(nb, to)
+        else:
+            shutil.copy2(nb, to)
         copied.append(to)
     if not released:
         raise FileNotFoundError(
