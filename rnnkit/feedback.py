@@ -33,20 +33,94 @@ def _fmt(v: Any) -> str:
     )
 
 
-def check_equal(name: str, got: Any, expected: Any) -> None:
-    """Exact comparison of plain values (ints, strings, lists); names the first diff."""
-    __tracebackhide__ = True  # a failure points at the test's line, not this one
-    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
-        if len(got) != len(expected):
-            raise AssertionError(
-                f"{name} has length {len(got)}, expected {len(expected)}"
+def _number_kind(v: Any) -> str | None:
+    """'bool', 'integer', 'float' or 'complex' for Python and numpy scalars."""
+    if isinstance(v, (bool, np.bool_)):  # before int: bool is a subclass of int
+        return "bool"
+    if isinstance(v, (int, np.integer)):
+        return "integer"
+    if isinstance(v, (float, np.floating)):
+        return "float"
+    if isinstance(v, (complex, np.complexfloating)):
+        return "complex"
+    return None
+
+
+def _type_name(v: Any) -> str:
+    t = type(v)
+    return (
+        t.__qualname__
+        if t.__module__ == "builtins"
+        else f"{t.__module__}.{t.__qualname__}"
+    )
+
+
+def _equal_diff(name: str, got: Any, expected: Any) -> str | None:
+    """The first difference between ``got`` and ``expected`` (type first), or None."""
+    kind = _number_kind(expected)
+    if kind is not None:  # numbers: the same kind; numpy's scalar types count as it
+        if _number_kind(got) != kind:
+            article = "an" if kind == "integer" else "a"
+            return (
+                f"{name} is {_fmt(got)} of type {_type_name(got)}, expected {article} "
+                f"{kind} ({_type_name(expected)}) {_fmt(expected)}"
             )
-        for i, (g, e) in enumerate(zip(got, expected)):
-            if g != e:
-                raise AssertionError(f"{name}[{i}] is {g!r}, expected {e!r}")
-        return
-    if got != expected:
-        raise AssertionError(f"{name} is {_fmt(got)}, expected {_fmt(expected)}")
+    elif isinstance(expected, (list, tuple, str, Mapping)) or expected is None:
+        kinds = (list, tuple, str, Mapping, type(None))
+        want = next(k for k in kinds if isinstance(expected, k))
+        if not isinstance(got, want):
+            return (
+                f"{name} is {_fmt(got)} of type {_type_name(got)}, expected "
+                f"{_type_name(expected)} {_fmt(expected)}"
+            )
+        if isinstance(expected, (list, tuple)):
+            if len(got) != len(expected):
+                return f"{name} has length {len(got)}, expected {len(expected)}"
+            for i, (g, e) in enumerate(zip(got, expected)):
+                diff = _equal_diff(f"{name}[{i}]", g, e)
+                if diff:
+                    return diff
+            return None
+        if isinstance(expected, Mapping):
+            missing = [k for k in expected if k not in got]
+            extra = [k for k in got if k not in expected]
+            if missing or extra:
+                return f"{name} lacks keys {missing[:5]} and has extra keys {extra[:5]}"
+            for k in expected:
+                diff = _equal_diff(f"{name}[{k!r}]", got[k], expected[k])
+                if diff:
+                    return diff
+            return None
+    elif not isinstance(got, type(expected)):
+        return (
+            f"{name} is {_fmt(got)} of type {_type_name(got)}, expected "
+            f"{_type_name(expected)} {_fmt(expected)}"
+        )
+    try:
+        same = bool(got == expected)
+    except (TypeError, ValueError):  # e.g. arrays: compare them with check_array
+        same = False
+    if not same:
+        return f"{name} is {_fmt(got)}, expected {_fmt(expected)}"
+    return None
+
+
+def check_equal(name: str, got: Any, expected: Any) -> None:
+    """Exact comparison of plain values (numbers, strings, lists, tuples, dicts):
+    type first, then value; names the first difference.
+
+    The type is part of the answer: a float (``3.0``), a bool or a numpy array
+    where an integer is expected fails, as does a tuple where a list is expected
+    (element by element, recursively; dicts by keys, then values). numpy's scalar
+    types count as the Python kind they stand for (``np.int64(3)`` is an
+    integer, ``np.float64`` a float, ``np.bool_`` a bool): they are what numpy
+    code naturally returns. Other objects must be instances of the expected
+    value's type, so an object that claims to equal everything fails.
+    """
+    __tracebackhide__ = True  # a failure points at the test's line, not this one
+    diff = _equal_diff(name, got, expected)
+    if diff:
+        raise AssertionError(diff)
 
 
 def check_close(

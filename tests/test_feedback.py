@@ -40,6 +40,48 @@ def test_check_equal():
         check_equal("n", 3, 4)
 
 
+def test_check_equal_is_strict_about_type():
+    # numpy's scalar types count as the Python kind they stand for
+    check_equal("n", np.int64(3), 3)
+    check_equal("n", 3, np.int32(3))
+    check_equal("x", np.float64(0.5), 0.5)
+    check_equal("flag", np.bool_(True), True)
+    check_equal("pair", (np.int64(0), 1.0), (0, 1.0))
+    check_equal("counts", {(0,): {1: 2}}, {(0,): {1: np.int64(2)}})
+    check_equal("s", np.str_("ab"), "ab")
+    wrong = [
+        (3.0, 3, r"n is 3\.0 of type float, expected an integer \(int\) 3"),
+        (np.float64(3.0), 3, "of type numpy.float64, expected an integer"),
+        (True, 1, "of type bool, expected an integer"),
+        (1, True, "of type int, expected a bool"),
+        (3, 3.0, "of type int, expected a float"),
+        (np.array(3), 3, "of type numpy.ndarray, expected an integer"),
+        ((1, 2), [1, 2], "of type tuple, expected list"),
+        (np.array([1, 2]), [1, 2], "of type numpy.ndarray, expected list"),
+        ([1, 2.0], [1, 2], r"n\[1\] is 2\.0 of type float, expected an integer"),
+        ({"a": 1.0}, {"a": 1}, r"n\['a'\] is 1\.0 of type float"),
+        ({"a": 1}, {"b": 1}, r"lacks keys \['b'\] and has extra keys \['a'\]"),
+        (None, "ab", "of type NoneType, expected str 'ab'"),
+        (float("nan"), 0.5, "n is nan, expected 0.5"),
+    ]
+    for got, expected, message in wrong:
+        with pytest.raises(AssertionError, match=message):
+            check_equal("n", got, expected)
+
+
+def test_check_equal_rejects_an_object_equal_to_everything():
+    class Yes:
+        def __eq__(self, other):
+            return True
+
+        def __ne__(self, other):
+            return False
+
+    for expected in (3, 0.5, True, "a", [1], (1,), {"a": 1}, None):
+        with pytest.raises(AssertionError, match="of type .*Yes, expected"):
+            check_equal("v", Yes(), expected)
+
+
 def test_check_grads_names_the_failing_term():
     exp = {"dW_xh": np.ones(2), "dW_hh": np.ones(2)}
     got = {"dW_xh": np.ones(2), "dW_hh": np.zeros(2)}
