@@ -8,6 +8,8 @@
 #   make grade  – instructors: grade exercises/submitted/, each hand-in on its own in a sandbox;
 #                 print a report, write exercises/grades.csv (options: make grade GRADE_ARGS=--help)
 #   make check-book – after `make book`: open every page in headless Chromium, report each, screenshots
+#   make hub    – the course on JupyterHub (as root, on 127.0.0.1:8000): one server per student,
+#                 nbgrader's exchange, grading in the sandbox (deploy/README.md)
 #   make bench  – time every notebook, the book build and the tests, RNN throughput, model quality
 #                 against baselines, grading: report in _build/bench.md (BENCH_ARGS=--quick: shorter)
 PYTHON ?= python3
@@ -15,9 +17,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser sandbox book check-book test lab lab-instructor validate strip release grade bench clean
+.PHONY: setup browser sandbox hub-setup hub book check-book test lab lab-instructor validate strip release grade bench clean
 
-setup: $(STAMP) browser sandbox
+setup: $(STAMP) browser sandbox hub-setup
 
 # Debian's Chromium for the browser tests and check-book (Playwright drives it through
 # executable_path; no browser is downloaded). Installed when missing, which needs root
@@ -35,12 +37,20 @@ sandbox:
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends bubblewrap; } || \
 	  { echo "bubblewrap is missing and could not be installed" >&2; test -z "$$CI"; }
 
+# JupyterHub's proxy (configurable-http-proxy) from npm, as locked in deploy/package-lock.json,
+# into deploy/node_modules (`npm ci`; nothing is downloaded when the hub runs). Without node
+# and npm the class hub test fails under CI and skips elsewhere.
+hub-setup: deploy/node_modules/.package-lock.json
+deploy/node_modules/.package-lock.json: deploy/package.json deploy/package-lock.json
+	@command -v npm >/dev/null && cd deploy && npm ci --no-audit --no-fund --loglevel=error || \
+	  { echo "npm is missing or npm ci failed: no JupyterHub proxy (make hub)" >&2; test -z "$$CI"; }
+
 # pip resolves against constraints.txt (the versions this book was last built with),
 # so a rebuild next month installs the same packages. torch is pinned to the CPU 2.13.0 wheel.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[book,test,lab]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[book,test,lab,hub]'
 	touch $(STAMP)
 
 # Student copies of the exercises, generated from exercises/source by nbgrader.
@@ -103,6 +113,12 @@ grade: setup
 # It takes long; `make bench BENCH_ARGS=--quick` skips the book build and the tests.
 bench: release
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/report.py $(BENCH_ARGS)
+
+# The course on JupyterHub, as root, on 127.0.0.1:8000 until Ctrl-C (deploy/hub.py start).
+# First create the accounts once: .venv/bin/python deploy/hub.py add-users
+# --students alice,bob --instructors teacher (passwords printed; see deploy/README.md).
+hub: setup
+	$(BIN)/python deploy/hub.py start
 
 clean:
 	rm -rf _build exercises/release exercises/autograded exercises/feedback
