@@ -1,39 +1,57 @@
-"""Broken and hostile hand-ins, generated from an exercise's release notebook.
+"""Broken and hostile hand-ins, generated from any exercise's release notebook.
 
-``build(source_nb, release_nb, targets)`` returns ``{kind: Submission}``: the
-bytes of the submitted notebook and what an honest grader must make of it —
-the score (computed here from the instructor's points, never by the grader)
-and a substring of the grader's reason line ("" = an ordinary score, no
-reason). ``tests/test_grader_sandbox.py`` grades them all in one run of
-``course.py grade``; ``benchmarks/bench_grading.py`` uses them for timing.
+``build(source_nb, release_nb, targets)`` returns a :class:`Corpus`, ``{kind:
+Submission}``: the bytes of each submitted notebook and what an honest grader
+must make of it. ``Corpus.score()`` then fills in every expected score, without
+the grader: ``tests/test_grader_sandbox.py`` grades them all in one run of
+``course.py grade``; ``benchmarks/bench_grading.py`` does so for every exercise.
 
-The exercises follow the course's nbgrader pattern: solution cells, then their
-visible and hidden test cells named ``test_<solution id>_visible`` /
-``test_<solution id>_hidden``. Two facts about exercises 3 and 4 are used for
-the expected scores, and stated here rather than derived by running anything:
+Works for any exercise that follows the course's nbgrader pattern (answer cells,
+each followed by its graded test cells); nothing about a particular exercise is
+written here. Every kind breaks the **last** answer cell ``L`` (only its own
+tests come after it) or, for the wrong-value kinds, the **first** answer ``F``
+(so that a wrong value reaches every later task that uses it).
 
-* the **last** task's tests use only the last solution, so breaking the last
-  solution costs exactly the points of its tests (``LAST``);
-* the second task's tests also exercise the first solution (rnn_forward calls
-  rnn_step_forward, rnn_backward calls rnn_step_backward), so a wrong first
-  solution costs the points of the first two tasks' tests (``FIRST``).
+Where the expected score comes from (never from the code under test):
 
-Kinds that need something from the outside world (a path to steal from, a
-file to overwrite, a port to reach) read it from ``targets`` (a dict of
-strings, see ``Targets``), so the test can check afterwards that nothing was
-reached.
+* ``FULL`` (the instructor's points: the submission is right, or the grader must
+  undo what was done to it) and ``ZERO`` (nothing to grade) are structural;
+* every other kind names a **reference**: a harmless notebook, the instructor's
+  source notebook (all tests, hidden ones too) with the same answer broken in
+  the same way, executed by plain nbclient in an ordinary kernel, outside the
+  grader and its sandbox. A graded cell is lost there when it has an error
+  output or stderr output other than a Python warning (nbgrader's scoring, with
+  the grader's documented warning exception). A hand-in whose last cell kills
+  or hangs the kernel must score what the reference without that cell scores
+  (``without_last``); one whose function misbehaves (hangs, kills, reads
+  stdin, returns an object equal to everything, ...) what the reference whose
+  function raises scores (``last_raises``); the wrong-value kinds what their own
+  answers score against the instructor's tests.
+
+Kinds that need something from the outside world (a path to steal from, a file
+to overwrite, a port to reach) read it from ``targets`` (a dict of strings, see
+the test), so the test can check afterwards that nothing was reached.
 """
 
 from __future__ import annotations
 
+import ast
+import concurrent.futures
 import json
+import os
 import re
+import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nbformat
 
-FULL, ZERO, LAST, FIRST = "full", "zero", "last", "first"
+FULL, ZERO = "full", "zero"
+# the references (harmless notebooks run outside the grader), see the module doc
+WITHOUT_LAST, LAST_RAISES, REORDERED = "without_last", "last_raises", "reordered"
+VALUE_KINDS = ("nan_return", "wrong_shape", "wrong_dtype")
+# Python's warnings on stderr, which the grader (README "Grading") does not score
+WARNING = re.compile(r"\w*Warning: ")
 
 
 @dataclass
@@ -41,10 +59,11 @@ class Submission:
     kind: str
     doc: str
     data: bytes  # the submitted .ipynb file
-    lose: str  # FULL (nothing lost), ZERO, LAST or FIRST
+    expect: str  # FULL, ZERO or the name of a reference notebook
     reason: str  # substring of the reason line; "" = no reason expected
-    score: float = 0.0
+    score: float | None = None  # filled in by Corpus.score()
     max_score: float = 0.0
+    lost: list[str] = field(default_factory=list)  # graded cells expected lost
 
 
 class Exercise:
@@ -57,54 +76,56 @@ class Exercise:
         self.points = {
             m["grade_id"]: float(m.get("points", 0)) for c, m in meta if m.get("grade")
         }
+        self.order = [m.get("grade_id") for c, m in meta]
         self.solutions = [
             m["grade_id"]
             for c, m in meta
             if m.get("solution") and c.cell_type == "code"
         ]
+        if not self.solutions:
+            raise ValueError("the source notebook has no answer (solution) cell")
         self.answer = {
             m["grade_id"]: c.source for c, m in meta if m.get("grade_id")
         }  # the instructor's version of every graded/locked cell
         self.total = sum(self.points.values())
-        self.first, self.second, self.last = (
-            self.solutions[0],
-            self.solutions[1],
-            self.solutions[-1],
-        )
+        self.first, self.last = self.solutions[0], self.solutions[-1]
+        i = self.order.index(self.last)
+        self.last_tests = [g for g in self.order[i + 1 :] if g in self.points]
+        if not self.last_tests:
+            raise ValueError(f"no graded test cell after the last answer {self.last}")
+        self.visible = self.last_tests[0]
+        hidden = [g for g in self.last_tests if "hidden" in g]
+        self.hidden = (hidden or self.last_tests)[-1]
 
-    def tests_of(self, sol: str) -> list[str]:
-        tests = [g for g in self.points if g.startswith(f"test_{sol}_")]
-        assert tests, f"no test cells named test_{sol}_* in the source"
-        return tests
+    def names(self, sol: str, *, classes: bool = True) -> list[str]:
+        """The functions (and classes) an answer cell defines at its top level."""
+        kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+        kinds += (ast.ClassDef,) if classes else ()
+        tree = ast.parse(self.answer[sol])
+        found = [n.name for n in tree.body if isinstance(n, kinds)]
+        if not found:
+            raise ValueError(f"answer cell {sol} defines no function")
+        return found
 
-    def score(self, lose: str) -> float:
-        if lose == FULL:
-            return self.total
-        if lose == ZERO:
-            return 0.0
-        if lose == LAST:
-            return self.total - sum(self.points[g] for g in self.tests_of(self.last))
-        if lose == FIRST:
-            lost = self.tests_of(self.first) + self.tests_of(self.second)
-            return self.total - sum(self.points[g] for g in lost)
-        if lose.startswith("minus:"):
-            return self.total - self.points[lose.split(":", 1)[1]]
-        raise ValueError(lose)
-
-    def func(self, sol: str) -> str:
-        m = re.search(r"^def (\w+)\(", self.answer[sol], re.M)
-        assert m, f"solution cell {sol} defines no function"
-        return m.group(1)
+    def score(self, lost) -> float:
+        return self.total - sum(self.points[g] for g in lost)
 
     # -- notebooks --------------------------------------------------------
-    def solved(self):
-        """The release notebook with every solution filled in."""
-        nb = nbformat.from_dict(json.loads(json.dumps(self.release)))
+    def _with(self, base, answers: dict[str, str]):
+        nb = nbformat.from_dict(json.loads(json.dumps(base)))
         for cell in nb.cells:
-            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            gid = _gid(cell)
             if gid in self.solutions:
-                cell.source = self.answer[gid]
+                cell.source = answers.get(gid, self.answer[gid])
         return nb
+
+    def solved(self, answers: dict[str, str] | None = None):
+        """The release notebook with every answer filled in (``answers`` first)."""
+        return self._with(self.release, answers or {})
+
+    def reference(self, answers: dict[str, str] | None = None):
+        """The instructor's source notebook (all tests) with ``answers`` in."""
+        return self._with(self.source, answers or {})
 
     def untouched(self):
         return nbformat.from_dict(json.loads(json.dumps(self.release)))
@@ -136,9 +157,21 @@ def _bytes(nb) -> bytes:
     return nbformat.writes(nb).encode()
 
 
+def _indent(body: str) -> str:
+    return "\n".join("    " + line for line in body.splitlines())
+
+
+def _raising(ex: Exercise, sol: str, body: str) -> str:
+    """The answer, then every function/class it defines redone as ``body``."""
+    redone = "".join(
+        f"\n\ndef {name}(*args, **kwargs):\n{_indent(body)}\n" for name in ex.names(sol)
+    )
+    return ex.answer[sol] + redone
+
+
 def _wrap(ex: Exercise, sol: str, transform: str) -> str:
-    """The solution, then a wrapper applying ``transform`` to its first array."""
-    f = ex.func(sol)
+    """The answer, then its first function applying ``transform`` to its array."""
+    f = ex.names(sol, classes=False)[0]
     return (
         ex.answer[sol]
         + f"""
@@ -160,164 +193,243 @@ def {f}(*args, **kwargs):
     )
 
 
-def _with_last(ex: Exercise, code: str, *, before: bool = True):
-    """Solved notebook whose last solution cell has ``code`` added."""
-    nb = ex.solved()
-    cell = _cell(nb, ex.last)
-    cell.source = (code + "\n" + cell.source) if before else (cell.source + "\n" + code)
-    return nb
+def _before_last(ex: Exercise, code: str) -> dict[str, str]:
+    """Answers where ``code`` runs first in the last answer cell."""
+    return {ex.last: code + "\n" + ex.answer[ex.last]}
 
 
-def _broken_last(ex: Exercise, body: str):
-    """Solved notebook whose last function does ``body`` instead."""
-    nb = ex.solved()
-    m = re.search(r"^def .*?:\n(\s+\"\"\"[\s\S]*?\"\"\"\n)?", ex.answer[ex.last], re.M)
-    header = m.group(0)
-    _cell(nb, ex.last).source = header + "\n".join(
-        "    " + line for line in body.splitlines()
-    )
-    return nb
+def _after_last(ex: Exercise, code: str) -> dict[str, str]:
+    return {ex.last: ex.answer[ex.last] + "\n" + code}
 
 
-def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submission]:
+class Corpus(dict):
+    """``{kind: Submission}`` and the reference notebooks behind the scores."""
+
+    def __init__(self, ex: Exercise, subs: dict, references: dict):
+        super().__init__(subs)
+        self.exercise = ex
+        self.references = references  # name -> harmless notebook (source-based)
+        self.reference_lost: dict[str, list[str]] = {}
+
+    def score(self, workers: int | None = None, cell_timeout: float = 300) -> None:
+        """Run the references (in parallel) and fill in every expected score."""
+        names = sorted(self.references)
+        with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
+            lost = pool.map(
+                lambda n: reference_lost(self.references[n], cell_timeout), names
+            )
+            self.reference_lost = dict(zip(names, lost))
+        self.score_from_references()
+
+    def score_from_references(self) -> None:
+        """Fill in every expected score from ``reference_lost`` (already run)."""
+        for s in self.values():
+            s.score, s.lost = self.expected(s)
+            s.reason = s.reason.format(first_lost=(s.lost or ["?"])[0])
+
+    def expected(self, s: Submission) -> tuple[float, list[str]]:
+        ex = self.exercise
+        if s.expect == FULL:
+            return ex.total, []
+        if s.expect == ZERO:
+            return 0.0, sorted(ex.points, key=ex.order.index)
+        lost = self.reference_lost[s.expect]
+        return ex.score(lost), lost
+
+    def undetected(self) -> list[str]:
+        """Wrong-value kinds the exercise's own tests do not notice (lose 0)."""
+        return [k for k in VALUE_KINDS if not self.reference_lost.get(k)]
+
+
+def reference_lost(nb, cell_timeout: float = 300) -> list[str]:
+    """Execute a harmless notebook with nbclient, unsandboxed, in a scratch folder
+    and an ordinary kernel; return the graded cells it loses, in order."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    with tempfile.TemporaryDirectory(prefix="corpus-reference-") as cwd:
+        client = NotebookClient(
+            nb,
+            timeout=cell_timeout,
+            allow_errors=True,
+            kernel_name="python3",
+            resources={"metadata": {"path": cwd}},
+        )
+        client.execute(env=env, cwd=cwd)
+    lost = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.output_type == "error" or (
+                out.output_type == "stream"
+                and out.name == "stderr"
+                and not WARNING.search(out.text)
+            ):
+                lost.append(meta["grade_id"])
+                break
+    return lost
+
+
+def build(source_nb, release_nb, targets: dict[str, str]) -> Corpus:
     """Every kind of hand-in for one exercise. ``targets``: see module doc."""
     ex = Exercise(source_nb, release_nb)
-    f_last = ex.func(ex.last)
+    L = ex.last
+    f_last = ex.names(L, classes=False)[0]
     kinds: dict[str, tuple[str, object, str, str]] = {}
+    refs = {
+        WITHOUT_LAST: ex.reference({L: ""}),
+        LAST_RAISES: ex.reference(
+            {L: _raising(ex, L, "raise ValueError('wrong answer')")}
+        ),
+    }
 
-    def add(kind, doc, nb_or_bytes, lose, reason=""):
-        kinds[kind] = (doc, nb_or_bytes, lose, reason)
+    def add(kind, doc, nb_or_bytes, expect, reason=""):
+        if type(nb_or_bytes) is dict:  # answers: the submission and its reference
+            refs[kind] = ex.reference(nb_or_bytes)
+            nb_or_bytes = ex.solved(nb_or_bytes)
+        kinds[kind] = (doc, nb_or_bytes, expect, reason)
+
+    def broken(body):
+        return ex.solved({L: _raising(ex, L, body)})
 
     add("solution", "the instructor's solution", ex.solved(), FULL)
     add("untouched", "the release notebook as handed out", ex.untouched(), ZERO)
     add(
         "syntax_error",
-        "a syntax error in the last answer",
-        _broken_last(ex, "return (1 +"),
-        LAST,
+        "a syntax error in the last answer cell",
+        ex.solved({L: ex.answer[L] + "\n\ndef broken(:\n    pass\n"}),
+        WITHOUT_LAST,
     )
     add(
         "exception",
         "the last function raises",
-        _broken_last(ex, "raise ValueError('oops')"),
-        LAST,
+        broken("raise ValueError('oops')"),
+        LAST_RAISES,
     )
     add(
         "infinite_loop",
         "the last answer cell never finishes (and ignores KeyboardInterrupt)",
-        _with_last(
-            ex,
-            "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
-            "    except BaseException:\n        pass",
+        ex.solved(
+            _before_last(
+                ex,
+                "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
+                "    except BaseException:\n        pass",
+            )
         ),
-        LAST,
-        f"timed out in cell {ex.last}",
+        WITHOUT_LAST,
+        f"timed out in cell {L}",
     )
     add(
         "slow_solution",
         "the last function takes forever, so its tests time out",
-        _broken_last(ex, "import time\ntime.sleep(3600)"),
-        LAST,
-        f"timed out in cell test_{ex.last}_",
+        broken("import time\ntime.sleep(3600)"),
+        LAST_RAISES,
+        "timed out in cell {first_lost}",
     )
     add(
         "sys_exit",
         "sys.exit() in the last answer cell",
-        _with_last(ex, "import sys\nsys.exit(3)"),
-        LAST,
+        ex.solved(_before_last(ex, "import sys\nsys.exit(3)")),
+        WITHOUT_LAST,
     )
     add(
         "os_exit",
         "os._exit() in the last answer cell kills the kernel",
-        _with_last(ex, "import os\nos._exit(0)"),
-        LAST,
-        f"kernel died in cell {ex.last}",
+        ex.solved(_before_last(ex, "import os\nos._exit(0)")),
+        WITHOUT_LAST,
+        f"kernel died in cell {L}",
     )
     add(
         "os_exit_in_test",
         "the last function calls os._exit(), killing the kernel in its tests",
-        _broken_last(ex, "import os\nos._exit(1)"),
-        LAST,
-        f"kernel died in cell test_{ex.last}_",
+        broken("import os\nos._exit(1)"),
+        LAST_RAISES,
+        "kernel died in cell {first_lost}",
     )
     add(
         "ipython_exit",
         "IPython's exit() in the last answer cell (ignored when grading: "
         "nothing is lost)",
-        _with_last(ex, "exit()"),
+        ex.solved(_before_last(ex, "exit()")),
         FULL,
     )
     add(
         "segfault",
         "the last answer cell crashes the interpreter (reads address 0)",
-        _with_last(ex, "import ctypes\nctypes.string_at(0)"),
-        LAST,
-        f"kernel died in cell {ex.last}",
+        ex.solved(_before_last(ex, "import ctypes\nctypes.string_at(0)")),
+        WITHOUT_LAST,
+        f"kernel died in cell {L}",
     )
 
     nb = ex.solved()
-    del nb.cells[_index(nb, ex.last)]
+    del nb.cells[_index(nb, L)]
     add(
         "deleted_answer",
         "the last answer cell deleted",
         nb,
-        LAST,
-        f"answer cell {ex.last} deleted or unmarked",
+        WITHOUT_LAST,
+        f"answer cell {L} deleted or unmarked",
     )
 
-    hidden = f"test_{ex.last}_hidden"
     nb = ex.solved()
-    del nb.cells[_index(nb, hidden)]
+    del nb.cells[_index(nb, ex.hidden)]
     add(
         "deleted_test",
-        "the last hidden-test placeholder deleted (solution right)",
+        "the last task's (hidden-)test placeholder deleted (solution right)",
         nb,
         FULL,
-        f"deleted test cell {hidden}",
+        f"deleted test cell {ex.hidden}",
     )
 
     nb = ex.solved()
-    i = _index(nb, ex.last)
+    i = _index(nb, L)
     nb.cells.insert(i + 1, _copy_cell(nb.cells[i]))
     add(
         "duplicate_answer",
         "the last answer cell duplicated (same grade_id, nbgrader#1083)",
         nb,
         FULL,
-        f"duplicate cell id {ex.last}",
+        f"duplicate cell id {L}",
     )
 
-    visible = f"test_{ex.last}_visible"
     nb = ex.solved()
-    i = _index(nb, visible)
+    i = _index(nb, ex.visible)
     nb.cells.insert(i + 1, _copy_cell(nb.cells[i]))
     add(
         "duplicate_test",
         "a test cell duplicated (same grade_id)",
         nb,
         FULL,
-        f"duplicate cell id {visible}",
+        f"duplicate cell id {ex.visible}",
     )
 
-    nb = _broken_last(ex, "raise ValueError('oops')")
-    _cell(nb, visible).source = "print('all tests pass')"
-    _cell(nb, hidden).source = "pass"
+    nb = broken("raise ValueError('oops')")
+    for gid in ex.last_tests:
+        _cell(nb, gid).source = "print('all tests pass')"
     add(
         "edited_tests",
         "wrong last answer, its test cells edited to pass",
         nb,
-        LAST,
-        f"edited test cells {visible}, {hidden}",
+        LAST_RAISES,
+        f"edited test cells {', '.join(ex.last_tests)}"
+        if len(ex.last_tests) > 1
+        else f"edited test cell {ex.visible}",
     )
 
-    nb = ex.solved()
-    i, j = _index(nb, ex.last), _index(nb, visible)
-    nb.cells[i], nb.cells[j] = nb.cells[j], nb.cells[i]
+    def swapped(nb):
+        i, j = _index(nb, L), _index(nb, ex.visible)
+        nb.cells[i], nb.cells[j] = nb.cells[j], nb.cells[i]
+        return nb
+
+    refs[REORDERED] = swapped(ex.reference())
     add(
         "reordered",
-        "the last visible test moved above its answer cell",
-        nb,
-        f"minus:{visible}",
+        "the last task's first test moved above its answer cell",
+        swapped(ex.solved()),
+        REORDERED,
         "cells reordered",
     )
 
@@ -332,7 +444,7 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
         "metadata stripped from cell",
     )
 
-    nb = _broken_last(ex, "raise ValueError('oops')")
+    nb = broken("raise ValueError('oops')")
     for cell in nb.cells:
         m = cell.metadata.get("nbgrader", {})
         if m.get("grade"):
@@ -343,7 +455,7 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
         "tampered_metadata",
         "wrong last answer; points and checksums edited",
         nb,
-        LAST,
+        LAST_RAISES,
         "tampered metadata in cell",
     )
 
@@ -371,50 +483,41 @@ def build(source_nb, release_nb, targets: dict[str, str]) -> dict[str, Submissio
     add(
         "huge_output_lines",
         "the last answer cell prints 20,000 lines (solution right)",
-        _with_last(ex, "for _i in range(20_000):\n    print('line', _i)"),
+        ex.solved(_after_last(ex, "for _i in range(20_000):\n    print('line', _i)")),
         FULL,
-        f"output of cell {ex.last} truncated",
+        f"output of cell {L} truncated",
     )
     add(
         "huge_output_line",
         "the last answer cell prints one 50 MB line (solution right)",
-        _with_last(ex, "print('x' * 50_000_000)"),
+        ex.solved(_after_last(ex, "print('x' * 50_000_000)")),
         FULL,
-        f"output of cell {ex.last} truncated",
+        f"output of cell {L} truncated",
     )
-    add(
-        "nan_return",
-        "the first function returns NaN",
-        _replace(ex, ex.first, _wrap(ex, ex.first, "a * float('nan')")),
-        FIRST,
-    )
-    add(
-        "wrong_shape",
-        "the first function returns its array transposed",
-        _replace(ex, ex.first, _wrap(ex, ex.first, "a.T")),
-        FIRST,
-    )
-    add(
-        "wrong_dtype",
-        "the first function's array is cast to integers",
-        _replace(ex, ex.first, _wrap(ex, ex.first, "a.astype(int)")),
-        FIRST,
-    )
+    for kind, doc, transform in (
+        ("nan_return", "the first function returns NaN", "a * float('nan')"),
+        ("wrong_shape", "the first function returns its array transposed", "a.T"),
+        (
+            "wrong_dtype",
+            "the first function's array is cast to integers",
+            "a.astype(int)",
+        ),
+    ):
+        answers = {ex.first: _wrap(ex, ex.first, transform)}
+        add(kind, doc, answers, kind)  # scored by its own reference run
     add(
         "input_call",
         "input() in the last function",
-        _broken_last(ex, "return input('value? ')"),
-        LAST,
+        broken("return input('value? ')"),
+        LAST_RAISES,
     )
     add(
         "stderr_warning",
         "a correct last function that also issues a warning",
-        _replace(
-            ex,
-            ex.last,
-            ex.answer[ex.last]
-            + f"""
-
+        ex.solved(
+            _after_last(
+                ex,
+                f"""
 import warnings as _warnings
 
 _quiet_{f_last} = {f_last}
@@ -424,14 +527,14 @@ def {f_last}(*args, **kwargs):
     _warnings.warn("this function is slow", RuntimeWarning, stacklevel=2)
     return _quiet_{f_last}(*args, **kwargs)
 """,
+            )
         ),
         FULL,
     )
     add(
         "always_equal",
         "the last function returns an object equal to everything",
-        _broken_last(
-            ex,
+        broken(
             "class _Yes:\n"
             "    def __eq__(self, other): return True\n"
             "    def __ne__(self, other): return False\n"
@@ -441,37 +544,40 @@ def {f_last}(*args, **kwargs):
             "    def __array__(self, *a, **k):\n"
             "        import numpy\n"
             "        return numpy.array(float('nan'))\n"
-            "return _Yes()",
+            "return _Yes()"
         ),
-        LAST,
+        LAST_RAISES,  # the tests compare type, shape and values: nothing passes
     )
     paths = json.dumps([targets[k] for k in sorted(targets) if k.startswith("read_")])
-    nb = ex.solved()
-    _cell(nb, ex.last).source = (
-        f"import glob, json\n_stolen = None\nfor _p in {paths}:\n"
-        "    for _q in glob.glob(_p):\n"
-        "        try:\n"
-        "            _cells = json.load(open(_q))['cells']\n"
-        "        except Exception:\n"
-        "            continue\n"
-        "        for _c in _cells:\n"
-        "            _m = _c.get('metadata', {}).get('nbgrader', {})\n"
-        "            _src = ''.join(_c.get('source', ''))\n"
-        f"            if _m.get('grade_id') == {ex.last!r} and "
-        "'NotImplementedError' not in _src:\n"
-        "                _stolen = _src\n"
-        "if _stolen:\n"
-        "    exec(_stolen)\n"
-        "else:\n"
-        f"    def {f_last}(*args, **kwargs):\n"
+    fallback = "".join(
+        f"    def {name}(*args, **kwargs):\n"
         "        raise FileNotFoundError('nothing outside my folder is visible')\n"
+        for name in ex.names(L)
     )
     add(
         "read_outside",
         "copies the last answer from the instructor's source or another "
         "student's hand-in, if it can read them",
-        nb,
-        LAST,
+        ex.solved(
+            {
+                L: f"import glob, json\n_stolen = None\nfor _p in {paths}:\n"
+                "    for _q in glob.glob(_p):\n"
+                "        try:\n"
+                "            _cells = json.load(open(_q))['cells']\n"
+                "        except Exception:\n"
+                "            continue\n"
+                "        for _c in _cells:\n"
+                "            _m = _c.get('metadata', {}).get('nbgrader', {})\n"
+                "            _src = ''.join(_c.get('source', ''))\n"
+                f"            if _m.get('grade_id') == {L!r} and "
+                "'NotImplementedError' not in _src:\n"
+                "                _stolen = _src\n"
+                "if _stolen:\n"
+                "    exec(_stolen)\n"
+                "else:\n" + fallback
+            }
+        ),
+        LAST_RAISES,
     )
     writes = json.dumps([targets[k] for k in sorted(targets) if k.startswith("write_")])
     deletes = json.dumps(
@@ -480,28 +586,29 @@ def {f_last}(*args, **kwargs):
     add(
         "write_outside",
         "tries to write and delete files outside its folder (solution right)",
-        _with_last(
-            ex,
-            f"import os\nfor _p in {writes}:\n"
-            "    try:\n"
-            "        with open(_p, 'w') as _f:\n"
-            "            _f.write('written by a student')\n"
-            "    except OSError:\n"
-            "        pass\n"
-            f"for _p in {deletes}:\n"
-            "    try:\n"
-            "        os.remove(_p)\n"
-            "    except OSError:\n"
-            "        pass\n"
-            "open('my_own_file.txt', 'w').write('fine: my own folder')",
+        ex.solved(
+            _after_last(
+                ex,
+                f"import os\nfor _p in {writes}:\n"
+                "    try:\n"
+                "        with open(_p, 'w') as _f:\n"
+                "            _f.write('written by a student')\n"
+                "    except OSError:\n"
+                "        pass\n"
+                f"for _p in {deletes}:\n"
+                "    try:\n"
+                "        os.remove(_p)\n"
+                "    except OSError:\n"
+                "        pass\n"
+                "open('my_own_file.txt', 'w').write('fine: my own folder')",
+            )
         ),
         FULL,
     )
     add(
         "edit_gradebook",
         "wrong answer; tries to give itself full marks in any gradebook it finds",
-        _broken_last(
-            ex,
+        broken(
             "import glob, sqlite3\n"
             f"for _p in glob.glob({targets['gradebook']!r}) + "
             "glob.glob('../../../gradebook.db') + "
@@ -512,63 +619,64 @@ def {f_last}(*args, **kwargs):
             "        _c.commit()\n"
             "    except Exception:\n"
             "        pass\n"
-            "raise ValueError('wrong answer')",
+            "raise ValueError('wrong answer')"
         ),
-        LAST,
+        LAST_RAISES,
     )
     add(
         "memory_hog",
         "the last answer cell allocates 8 GiB",
-        _with_last(ex, "import numpy as _np\n_big = _np.ones(2**30)  # 8 GiB"),
-        LAST,
+        ex.solved(
+            _before_last(ex, "import numpy as _np\n_big = _np.ones(2**30)  # 8 GiB")
+        ),
+        WITHOUT_LAST,
     )
     add(
         "orphan_process",
         "starts detached processes that would outlive grading (solution right)",
-        _with_last(
-            ex,
-            "import subprocess, sys\n"
-            f"_code = 'import time; time.sleep(600)  # {targets['marker']}'\n"
-            "subprocess.Popen([sys.executable, '-c', _code], start_new_session=True,\n"
-            "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-            "subprocess.Popen(['sh', '-c', "
-            f"'(nohup {{0}} -c \"{targets['marker']}=1; import time; "
-            "time.sleep(600)\" >/dev/null 2>&1 &) &'.format(sys.executable)])",
+        ex.solved(
+            _after_last(
+                ex,
+                "import subprocess, sys\n"
+                f"_code = 'import time; time.sleep(600)  # {targets['marker']}'\n"
+                "subprocess.Popen([sys.executable, '-c', _code], "
+                "start_new_session=True,\n"
+                "                 stdout=subprocess.DEVNULL, "
+                "stderr=subprocess.DEVNULL)\n"
+                "subprocess.Popen(['sh', '-c', "
+                f"'(nohup {{0}} -c \"{targets['marker']}=1; import time; "
+                "time.sleep(600)\" >/dev/null 2>&1 &) &'.format(sys.executable)])",
+            )
         ),
         FULL,
     )
     add(
         "process_flood",
         "starts processes until refused (solution right)",
-        _with_last(
-            ex,
-            "import subprocess\n_procs = []\ntry:\n    for _i in range(1000):\n"
-            "        _procs.append(subprocess.Popen(['sleep', '600']))\n"
-            "except OSError:\n    pass\nfor _p in _procs:\n    _p.kill()\n"
-            "    _p.wait()\nprint(len(_procs), 'processes started')",
+        ex.solved(
+            _after_last(
+                ex,
+                "import subprocess\n_procs = []\ntry:\n    for _i in range(1000):\n"
+                "        _procs.append(subprocess.Popen(['sleep', '600']))\n"
+                "except OSError:\n    pass\nfor _p in _procs:\n    _p.kill()\n"
+                "    _p.wait()\nprint(len(_procs), 'processes started')",
+            )
         ),
         FULL,
     )
     add(
         "network",
         "the last function works only if it can reach the grader's loopback",
-        _broken_last(
-            ex,
+        broken(
             "import socket\n"
             f"socket.create_connection(('127.0.0.1', {targets['port']}), timeout=3)"
-            ".close()\nreturn None",
+            ".close()\nraise ValueError('reached the network')"
         ),
-        LAST,
+        LAST_RAISES,
     )
 
-    out = {}
-    for kind, (doc, nb, lose, reason) in kinds.items():
+    subs = {}
+    for kind, (doc, nb, expect, reason) in kinds.items():
         data = nb if isinstance(nb, bytes) else _bytes(nb)
-        out[kind] = Submission(kind, doc, data, lose, reason, ex.score(lose), ex.total)
-    return out
-
-
-def _replace(ex: Exercise, sol: str, code: str):
-    nb = ex.solved()
-    _cell(nb, sol).source = code
-    return nb
+        subs[kind] = Submission(kind, doc, data, expect, reason, max_score=ex.total)
+    return Corpus(ex, subs, refs)

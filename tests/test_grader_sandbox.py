@@ -1,11 +1,14 @@
 """A class of broken and hostile hand-ins, graded in ONE run of the grade command.
 
-tests/grading_corpus.py builds 37 kinds of submission from the release notebook
-of exercises 3 and 4 (one student per kind, each handing in both exercises);
-``python tools/course.py grade`` grades them all in a scratch copy of the course,
-as ``make grade`` does. For every (student, exercise) the test asserts
+tests/grading_corpus.py builds 37 kinds of submission from an exercise's release
+notebook (one student per kind, each handing in every exercise graded here:
+``GRADER_CORPUS_EXERCISES``, default exercises 3 and 4; the bench grades all
+nine); ``python tools/course.py grade`` grades them all in a scratch copy of the
+course, as ``make grade`` does. For every (student, exercise) the test asserts
 
-* the score, computed from the instructor's points (not by the grader);
+* the score: the instructor's points, less the graded cells that a harmless
+  reference notebook loses when plain nbclient runs it outside the grader
+  (``grading_corpus.Corpus.score``; never a score from the grader);
 * the reason line (``kernel died in cell …``, ``duplicate cell id …``, ``not a
   notebook``, ``timed out in cell …``; empty for an ordinary score);
 * the submitted file is byte-identical afterwards;
@@ -14,6 +17,8 @@ and, for the whole run: the command exits 0, no file in the course folder
 changed except what grading writes (grades.csv, gradebook.db, autograded/), no
 file appeared in the repository root, no process of the sandbox users or the
 orphan marker is left, and nothing connected to the grader's loopback port.
+``test_the_corpus_is_built_for_every_exercise`` builds (does not grade) the
+corpus of all nine exercises.
 
 Short limits keep it within a few minutes on two cores: 20 s per cell, 120 s per
 submission. Needs root and bubblewrap (``make setup`` installs it); skipped
@@ -22,6 +27,7 @@ with the reason otherwise (not in CI).
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 import shutil
@@ -93,7 +99,7 @@ def graded(tmp_path_factory):
     listener.settimeout(0)
     repo_probe = ROOT / f"HACKED-{marker}.txt"
 
-    expected = {}
+    expected, corpora = {}, {}
     for name in EXERCISES:
         src_path = next((course / "source" / name).glob("*.ipynb"))
         nb_name = src_path.name
@@ -127,6 +133,10 @@ def graded(tmp_path_factory):
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(s.data)
             expected[(kind, name)] = s
+        corpora[name] = corpus
+    # the expected scores: the harmless references, run outside the grader
+    with concurrent.futures.ThreadPoolExecutor(len(corpora)) as pool:
+        list(pool.map(lambda c: c.score(workers=1), corpora.values()))
 
     before = _hashes(course)
     run = subprocess.run(
@@ -161,6 +171,7 @@ def graded(tmp_path_factory):
         "course": course,
         "run": run,
         "expected": expected,
+        "corpora": corpora,
         "before": before,
         "after": after,
         "reached": reached,
@@ -203,12 +214,76 @@ def test_score_and_reason(graded, kind, name):
     reason = _reasons(course)[(kind, name)]
     assert (score, max_score) == (s.score, s.max_score), (
         f"{kind} ({s.doc}): scored {score}/{max_score}, expected "
-        f"{s.score}/{s.max_score}; reason: {reason!r}"
+        f"{s.score}/{s.max_score} (losing {s.lost}, as reference {s.expect!r}); "
+        f"reason: {reason!r}"
     )
     if s.reason:
         assert s.reason in reason, f"{kind}: reason {reason!r} lacks {s.reason!r}"
     else:
         assert reason == "", f"{kind}: unexpected reason {reason!r}"
+
+
+def test_wrong_values_are_caught_by_the_exercise_tests(graded):
+    # issue 8: the tests compare type, shape and values, so a NaN, a transposed
+    # array or integers where floats are due lose points (in the reference run)
+    for name, corpus in graded["corpora"].items():
+        assert corpus.undetected() == [], f"{name}: not caught {corpus.undetected()}"
+
+
+def _released(name: str, tmp_path_factory) -> Path:
+    """The release notebook of one exercise: exercises/release/ when it is at least
+    as new as the source (make test builds it with the book), else released here."""
+    src = next((ROOT / "exercises" / "source" / name).glob("*.ipynb"))
+    rel = ROOT / "exercises" / "release" / name / src.name
+    if rel.exists() and rel.stat().st_mtime >= src.stat().st_mtime:
+        return rel
+    course = tmp_path_factory.mktemp("release") / "exercises"
+    shutil.copytree(ROOT / "exercises" / "source" / name, course / "source" / name)
+    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
+    release(course)
+    return course / "release" / name / src.name
+
+
+ALL_EXERCISES = sorted(p.name for p in (ROOT / "exercises" / "source").iterdir())
+
+
+@pytest.mark.parametrize("name", ALL_EXERCISES)
+def test_the_corpus_is_built_for_every_exercise(name, tmp_path_factory):
+    # Building only (no grading, no sandbox): every kind, from the exercise's own
+    # release notebook, with a reference behind every score that is not structural.
+    src = next((ROOT / "exercises" / "source" / name).glob("*.ipynb"))
+    source = nbformat.read(src, as_version=4)
+    targets = {"gradebook": "g.db", "marker": "m", "port": "9", "read_x": "r/*"}
+    corpus = grading_corpus.build(
+        source,
+        nbformat.read(_released(name, tmp_path_factory), as_version=4),
+        targets | {"write_x": "w.txt", "delete_x": "d.txt"},
+    )
+    assert sorted(corpus) == sorted(_kinds())
+    assert len(corpus) >= 25
+    points = sum(
+        float(c.metadata["nbgrader"]["points"])
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    )
+    for kind, s in corpus.items():
+        assert s.max_score == points > 0
+        assert s.expect in (grading_corpus.FULL, grading_corpus.ZERO) or (
+            s.expect in corpus.references
+        ), f"{kind}: no reference {s.expect!r}"
+        if kind in ("not_a_notebook", "json_not_notebook"):
+            continue
+        nb = nbformat.reads(s.data.decode(), as_version=4)
+        nbformat.validate(nb)
+        if kind not in ("untouched", "empty_notebook", "stripped_metadata"):
+            code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+            assert "raise NotImplementedError()" not in code, f"{kind}: a stub left"
+    for ref, nb in corpus.references.items():
+        nbformat.validate(nb)
+        # a reference runs unsandboxed: none of the hostile code may be in it
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        for hostile in ("os._exit", "sqlite3", "subprocess", "socket", "while True"):
+            assert hostile not in code, f"reference {ref} contains {hostile}"
 
 
 def test_submitted_files_are_unchanged(graded):
