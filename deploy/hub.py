@@ -522,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in release_all(settings):
             print(f"released {name} to {settings.exchange}")
         print(f"JupyterHub on http://{settings.ip}:{settings.port}/ (Ctrl-C stops it)")
+        sys.stdout.flush()  # execve does not flush Python's buffers
         os.chdir(settings.state / "hub")
         os.execve(hub_command()[0], hub_command(), settings.hub_env())
     if args.cmd == "grade":

@@ -13,7 +13,8 @@ would use:
 * each student fetches it with the Assignment List's API in *their* server (as
   their Unix user, into their home), edits the notebook through the contents API
   (as JupyterLab saves it) -- one answers everything, one the first two tasks, one
-  nothing -- and submits;
+  nothing --, presses Validate (nbgrader runs the notebook in the student's server,
+  with the course's kernel, as the student) and submits;
 * the instructor collects (formgrader), the hand-ins are graded by the project's
   sandboxed grader (``deploy/hub.py grade``, as root: the sandbox needs it), the
   instructor generates and releases feedback (formgrader) and each student fetches
@@ -91,6 +92,8 @@ POINTS = {
     if _meta(c).get("grade")
 }
 TOTAL = sum(POINTS.values())
+# the tests a student sees (and Validate runs): test_<task>_visible
+VISIBLE = {s: [g for g in POINTS if g == f"test_{s}_visible"] for s in SOLUTIONS}
 # ex01's three tasks are independent: each task's tests call only its function.
 PARTIAL_TASKS = list(SOLUTIONS)[:2]
 ANSWERS = {"a": list(SOLUTIONS), "b": PARTIAL_TASKS, "c": []}
@@ -105,6 +108,8 @@ EXPECTED = {
 def test_expected_scores_are_distinct():
     # the scenario distinguishes the three students only if their scores differ
     assert EXPECTED["a"] == TOTAL > EXPECTED["b"] > EXPECTED["c"] == 0
+    # and Validate's count of failing tests tells them apart only if each task has one
+    assert all(VISIBLE.values()), VISIBLE
 
 
 # --------------------------------------------------------------------------
@@ -286,7 +291,8 @@ def test_class_on_the_hub(klass):
         _ok(s.server("POST", "assignments/fetch", data=form), f"fetch by {who}")
         mine = s.home / ASSIGNMENT / NOTEBOOK
         assert mine.is_file() and mine.stat().st_uid == pwd.getpwnam(s.name).pw_uid
-        path = f"api/contents/{ASSIGNMENT}/{NOTEBOOK}"
+        nb_path = f"{ASSIGNMENT}/{NOTEBOOK}"
+        path = f"api/contents/{nb_path}"
         model = _ok(s.server("GET", path), "open")
         for cell in model["content"]["cells"]:
             gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
@@ -304,6 +310,17 @@ def test_class_on_the_hub(klass):
             ),
             f"save by {who}",
         )
+        # Validate: nbgrader runs the notebook in the student's own server, with the
+        # course's kernel, as the student; only the unanswered tasks' visible tests fail
+        res = _ok(
+            s.server("POST", "assignments/validate", data={"path": nb_path}),
+            f"validate by {who}",
+        )
+        assert res["success"], res
+        failed = res["value"].get("failed", [])
+        unanswered = [task for task in SOLUTIONS if task not in ANSWERS[who]]
+        assert len(failed) == sum(len(VISIBLE[t]) for t in unanswered), (who, res)
+        assert all("NotImplementedError" in f["raw_error"] for f in failed), res
         res = _ok(s.server("POST", "assignments/submit", data=form), f"submit by {who}")
         assert res["success"], res
     inbound = settings.exchange / COURSE / "inbound"
