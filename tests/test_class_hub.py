@@ -365,10 +365,14 @@ def test_class_on_the_hub(klass):
     )
     with open(course / "export.csv", newline="") as f:
         exported = {row["student_id"]: row for row in csv.DictReader(f)}
+    with open(csv_path, newline="") as f:  # the grader's own grades.csv
+        graded = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert sorted(exported) == sorted(graded) == sorted(settings.students)
     for who, s in studs.items():
-        row = exported[s.name]
-        assert row["assignment"] == ASSIGNMENT
-        assert (float(row["score"]), float(row["max_score"])) == (EXPECTED[who], TOTAL)
+        for row in (exported[s.name], graded[s.name]):
+            assert row["assignment"] == ASSIGNMENT
+            got = (float(row["score"]), float(row["max_score"]))
+            assert got == (EXPECTED[who], TOTAL), (who, row)
 
     # -- who can read what, as each student's own Unix user ------------------
     nbgrader_cache = Path(".local/share/jupyter/nbgrader_cache") / COURSE
