@@ -528,8 +528,10 @@ def rnn_forward_ids(
     states[0] = h0
     # The embedding lookup for all steps at once, written where h_t will be: row
     # ids[t, b] of the (d, h) table W_xh^T + b_h, i.e. x_t W_xh^T + b_h.
+    # (mode="clip": the ids were checked above; with the default mode="raise",
+    # np.take writes into a temporary first in case an id is out of range.)
     table = W_xh.T + b_h
-    np.take(table, ids, axis=0, out=states[1:])
+    np.take(table, ids, axis=0, out=states[1:], mode="clip")
     # W_hh^T copied into its own (h, h) array: BLAS multiplies by a transposed
     # view (W_hh.T) a quarter slower in these small (B, h) @ (h, h) products.
     W_hh_T = np.ascontiguousarray(W_hh.T)
@@ -634,8 +636,12 @@ def _scatter_add_rows(ids, rows, n, workspace=None):
     """
     out = np.zeros((n, rows.shape[1]), dtype=rows.dtype)
     order = np.argsort(ids, kind="stable")  # the rows of id 0 first, then id 1, ...
-    sorted_rows = np.take(
-        rows, order, axis=0, out=_buffer(workspace, "sorted", rows.shape, rows.dtype)
+    sorted_rows = np.take(  # mode="clip": no temporary, order is a permutation
+        rows,
+        order,
+        axis=0,
+        out=_buffer(workspace, "sorted", rows.shape, rows.dtype),
+        mode="clip",
     )
     counts = np.bincount(ids, minlength=n)  # id i's rows: counts[i] of them
     present = counts > 0  # (reduceat cannot sum an empty run)
