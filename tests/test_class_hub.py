@@ -26,7 +26,9 @@ equal to them, each student's feedback showing their own score, and, as each
 student's Unix user, that another student's home, fetched notebook, submission
 cache and feedback, the instructor's ``source/`` and gradebook, and the
 exchange's inbound and feedback listings are all refused, while their own files
-are readable (so the check itself works).
+are readable (so the check itself works). Last, a student submits under another's
+name (``nbgrader submit --student=...``, which the default exchange allows) and
+``deploy/hub.py``'s owner check flags that hand-in.
 
 Every account, process, port and folder the test made is removed at the end (the
 accounts' processes are killed by uid; the hub stops its servers and proxy).
@@ -401,3 +403,15 @@ def test_class_on_the_hub(klass):
         assert all(seen[str(p)] == "read" for p in own), (who, seen)
         refused = {str(p): seen[str(p)] for p in others + instructor + exchange}
         assert set(refused.values()) == {"denied"}, (who, refused)
+
+    # -- a hand-in under another student's name is flagged --------------------
+    # nbgrader's exchange takes the student id from the submitter's own config
+    # (--student); the folder's Unix owner says who really submitted it.
+    b, a = studs["b"], studs["a"]
+    hub.run_as(
+        b.name,
+        [str(hub.venv_bin() / "nbgrader"), "submit", ASSIGNMENT, f"--student={a.name}"],
+        settings,
+    )
+    flagged = hub.inbound_owners(settings)
+    assert len(flagged) == 1 and f"submitted by {b.name}, not {a.name}" in flagged[0]
