@@ -15,7 +15,11 @@ Adagrad update, hidden state carried between windows (truncated BPTT).
     one-hots, scatter-add gradient, the weight gradients as one matmul each,
     the softmax in place; its large arrays are allocated afresh every call;
 (d) ``lm_loss_and_grads(..., workspace=ws)``: the same, its arrays kept
-    between calls (no page faults on fresh memory at every step).
+    between calls (no page faults on fresh memory at every step);
+(e) (d)'s ``lm_loss_and_grads`` alone, at B = ``--model-batch``, without
+    clipping and update: the model's forward and backward pass, where all the
+    FLOPs are (its "x base" compares it with a whole min-char-rnn step; the
+    targets are judged on (d)).
 
 Each configuration runs in turn in every repeat, so background load on a shared
 machine hits them alike; reported are medians over repeats and, for ratios, the
@@ -24,10 +28,22 @@ wall clock, and the CPU time of this process (what a busy machine does not
 steal; on an idle machine the two agree). BLAS runs on one thread.
 
 Efficiency: the model needs 6 h (h + V) FLOPs per token in matrix products
-(forward 2h^2 + 2hV, backward twice that; the embedding lookup needs none,
-and elementwise work is not counted), so achieved GFLOP/s = tokens/s times
-that. The machine's single-core rate is measured in the same round robin as a
-float64 1024 x 1024 matrix product; the target is >= 60 % of it.
+(forward: h_{t-1} W_hh^T, 2h^2, and the logits, 2hV; backward: dH = dO W_ho
+and dW_ho, 4hV, delta_t W_hh and dW_hh, 4h^2; the embedding lookup and its
+scatter-add need no multiply, and elementwise work -- tanh, softmax, the
+update -- is not counted), so achieved GFLOP/s = tokens/s times that, with the
+whole training step (clipping and Adagrad included) in the time. The machine's
+single-core rate is measured in this process, in the same round robin, as the
+median rate of a float64 (1024, 1024) @ (1024, 1024) product (2 * 1024^3
+FLOPs); the target is >= 60 % of it. float64 throughout: min-char-rnn's dtype
+and the gradient checks'; in float32 the matmul rate doubles too, and the
+share of it stays about the same (the small per-step products gain least).
+
+Where the time of a step goes (B = 64, one thread, measured by leaving each
+piece out): about 70 % in the six matrix products, which run at 80-100 % of
+the square-matmul rate; the rest in tanh (~7 %), the softmax (~6 %), the
+scatter-add (~6 %), the other elementwise passes, Python's per-step overhead,
+clipping and Adagrad. That puts the share of the matmul rate near 60-65 %.
 
 Equal time: min-char-rnn (batch 1) and rnnkit batched (batch ``--train-batch``),
 both Adagrad from the same initialisation, are trained on Hamlet's letters
@@ -63,7 +79,10 @@ parser.add_argument(
     "--seconds", type=float, default=0.2, help="approximate length of one repeat"
 )
 parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
-parser.add_argument("--batches", type=int, nargs="+", default=[32, 64, 128, 256])
+parser.add_argument("--batches", type=int, nargs="+", default=[32, 64, 96, 128, 256])
+parser.add_argument(
+    "--model-batch", type=int, default=64, help="B of (e), the model's pass alone"
+)
 parser.add_argument(
     "--train-seconds",
     type=float,
@@ -258,6 +277,26 @@ def make_batched(corpus, params, B, lr=BASE_LR, how="workspace"):
     return step, params
 
 
+def make_model_pass(corpus, params, B):
+    """(e): ``lm_loss_and_grads`` with a workspace on successive (T, B) windows."""
+    L = (len(corpus) - 1) // B
+    pos = np.arange(L)[:, None] + L * np.arange(B)[None, :]
+    X_all, Y_all = corpus[pos], corpus[pos + 1]
+    state = {"p": 0, "h": np.zeros((B, params["W_hh"].shape[0]))}
+    workspace = {}
+
+    def step():
+        p = state["p"] if state["p"] + T <= L else 0
+        X, Y = X_all[p : p + T], Y_all[p : p + T]
+        loss, _, state["h"] = lm_loss_and_grads(
+            params, X, Y, state["h"], workspace=workspace
+        )
+        state["p"] = p + T
+        return loss
+
+    return step
+
+
 # ----------------------------------------------------------------- timing
 
 
@@ -434,6 +473,9 @@ def main():
     for B in args.batches:
         configs[f"ws{B}"] = (make_batched(corpus, params, B)[0], T * B)
         labels[f"ws{B}"] = ("(d) lm_loss_and_grads(workspace=)", B)
+    Bm = args.model_batch
+    configs[f"pass{Bm}"] = (make_model_pass(corpus, params, Bm), T * Bm)
+    labels[f"pass{Bm}"] = ("(e) (d) without clip and update", Bm)
     rates = time_round_robin(configs, args.repeats, args.seconds)
     peak = {k: float(np.median(v)) / 1e9 for k, v in rates.pop("peak").items()}
     base = rates["base"]
