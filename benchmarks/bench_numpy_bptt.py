@@ -41,9 +41,14 @@ share of it stays about the same (the small per-step products gain least).
 
 Where the time of a step goes (B = 64, one thread, measured by leaving each
 piece out): about 70 % in the six matrix products, which run at 80-100 % of
-the square-matmul rate; the rest in tanh (~7 %), the softmax (~6 %), the
-scatter-add (~6 %), the other elementwise passes, Python's per-step overhead,
-clipping and Adagrad. That puts the share of the matmul rate near 60-65 %.
+the square-matmul rate (the per-step (B, h) @ (h, h) products at full rate up
+to B ~ 100, where OpenBLAS leaves its small-matrix kernel: larger B gains
+nothing); the rest in tanh (~6 %), the softmax (~5 %), the scatter-add
+(~4 %), the other elementwise passes, Python's per-step overhead (~3 %),
+clipping and Adagrad (~3 %). So numpy, one operation at a time, stays near
+60 % of the matmul rate at this size: one run on the development machine
+(AMD EPYC, 2 cores, load ~1.5) measured 58 % for the training step (d) and
+62 % for the model's pass alone (e).
 
 Equal time: min-char-rnn (batch 1) and rnnkit batched (batch ``--train-batch``),
 both Adagrad from the same initialisation, are trained on Hamlet's letters
