@@ -50,6 +50,26 @@ clipping and Adagrad (~3 %). So numpy, one operation at a time, stays near
 (AMD EPYC, 2 cores, load ~1.5) measured 58 % for the training step (d) and
 62 % for the model's pass alone (e).
 
+Hidden size (context, not a target; the targets are judged at h = 100, the
+issue's setting): the FLOPs grow as h (h + V) per token, but most of the rest
+of a step grows only as h or V per token (tanh and its derivative, the
+scatter-add: O(h); the softmax and its gradient: O(V); Python's per-step
+overhead: O(1), shared by the B tokens of a step), so its share of the time
+shrinks as h grows. Clipping and Adagrad, O(h (h + V)) per step, hence 1/(T B)
+of that per token, keep about the same share at every h (~3 % measured at
+h = 100; not measured apart at larger h). So the ~40 % of the matmul rate
+that (d) misses at h = 100 goes mostly to numpy's work on small arrays around
+the products, not to the products themselves.
+``--hidden-sizes`` runs (d) at its best B and (a) at each h (FLOPs counted
+alike, 6 h (h + V) per token; the matmul rate measured again in the same round
+robin; ratios against (a) at the same h). One run (same machine, load ~3 on 2
+cores, so h = 100 came out below the quieter run's 58 %): 51 %, 63 %, 72 % of
+the matmul rate at h = 100, 256, 512 (B = 96; 24.7, 30.7, 35.1 of 48.6
+GFLOP/s), and 11.8x, 9.9x, 9.4x the one-token loop at the same h: the ratio
+does not grow with h, as the loop's per-token Python and small-array overhead
+is spread over more FLOPs too (a --quick run, 5 repeats: 58 %, 64 %, 68 % and
+14.1x, 9.9x, 11.1x; the trend in the share holds, the ratios wobble).
+
 Equal time: min-char-rnn (batch 1) and rnnkit batched (batch ``--train-batch``),
 both Adagrad from the same initialisation, are trained on Hamlet's letters
 (``rnnkit.datasets.char_corpus``) for the same CPU seconds. Each model's
@@ -65,7 +85,8 @@ an averaged gradient keeps its sign from step to step, so steps of lr in every
 coordinate add up.)
 
     python benchmarks/bench_numpy_bptt.py [--repeats 15] [--seconds 0.2] \
-        [--threads 1] [--train-seconds 20] [--quick] [--json out.json]
+        [--threads 1] [--train-seconds 20] [--hidden-sizes 100 256 512] \
+        [--quick] [--json out.json]
 """
 
 from __future__ import annotations
@@ -104,6 +125,14 @@ parser.add_argument(
     nargs="+",
     default=[0.02, 0.05, 0.1, 0.2],
     help="Adagrad learning rates swept for each model in the equal-time comparison",
+)
+parser.add_argument(
+    "--hidden-sizes",
+    type=int,
+    nargs="*",
+    default=[100, 256, 512],
+    help="hidden sizes of the context sweep, (d) and (a) at each, at (d)'s best B "
+    "(none skips it)",
 )
 parser.add_argument(
     "--quick", action="store_true", help="5 repeats, 6 s training: a smoke run"
@@ -366,6 +395,39 @@ def check_same_model(corpus, params):
     return loss_a, worst
 
 
+# ----------------------------------------------------------------- hidden sizes
+
+
+def hidden_sweep(corpus, B, sizes, repeats, seconds):
+    """(d) at batch ``B`` and (a) at every hidden size in ``sizes``, with the peak.
+
+    One round robin (the matmul rate measured in it, as in the main table);
+    FLOPs counted the same way, 6 h (h + V) per token at each h. Returns the peak
+    rates and one row per h with (d)'s tokens/s, GFLOP/s, share of the matmul
+    rate and its ratio to (a) at the same h.
+    """
+    configs = {"peak": (make_peak(), 2 * PEAK_N**3)}
+    for h in sizes:
+        p = init_params(V, h, V, seed=1, scale=0.01)
+        configs[f"base{h}"] = (make_baseline(corpus, p)[0], T)
+        configs[f"ws{h}"] = (make_batched(corpus, p, B)[0], T * B)
+    rates = time_round_robin(configs, repeats, seconds)
+    peak = {k: float(np.median(v)) / 1e9 for k, v in rates["peak"].items()}
+    rows = []
+    for h in sizes:
+        ours, base = rates[f"ws{h}"], rates[f"base{h}"]
+        row = {"h": h, "batch": B, "flops_per_token": 6 * h * (h + V)}
+        for clock in ("wall", "cpu"):
+            tps = float(np.median(ours[clock]))
+            row[f"tokens_per_s_{clock}"] = tps
+            row[f"base_tokens_per_s_{clock}"] = float(np.median(base[clock]))
+            row[f"ratio_{clock}"] = float(np.median(ours[clock] / base[clock]))
+            row[f"gflops_{clock}"] = tps * row["flops_per_token"] / 1e9
+            row[f"share_{clock}"] = row[f"gflops_{clock}"] / peak[clock]
+        rows.append(row)
+    return {"peak_gflops": peak, "rows": rows}
+
+
 # ----------------------------------------------------------------- equal time
 
 
@@ -536,6 +598,32 @@ def main():
         "best": best,
         "targets": {"ratio": TARGET_RATIO, "share": TARGET_SHARE},
     }
+    if args.hidden_sizes:
+        t0 = time.perf_counter()
+        sweep = hidden_sweep(
+            corpus, best["batch"], args.hidden_sizes, args.repeats, args.seconds
+        )
+        sweep["wall_s"] = time.perf_counter() - t0
+        result["hidden_sweep"] = sweep
+        print(
+            f"\ncontext, not a target: (d) at B={best['batch']} against (a) at the "
+            "same hidden size h, FLOPs 6h(h+V) per token at each h; matmul rate "
+            f"measured again in this sweep: {sweep['peak_gflops']['cpu']:.1f} GFLOP/s "
+            f"({sweep['wall_s']:.0f} s wall)"
+        )
+        head = (
+            f"{'h':>5}{'FLOP/token':>12}{'(d) tok/s':>12}{'(a) tok/s':>11}"
+            f"{'x base':>8}{'GFLOP/s':>9}{'of peak':>9}"
+        )
+        print(head)
+        print("-" * len(head))
+        for row in sweep["rows"]:
+            print(
+                f"{row['h']:>5}{row['flops_per_token']:>12,}"
+                f"{row['tokens_per_s_cpu']:>12,.0f}"
+                f"{row['base_tokens_per_s_cpu']:>11,.0f}{row['ratio_cpu']:>7.1f}x"
+                f"{row['gflops_cpu']:>9.1f}{row['share_cpu']:>9.0%}"
+            )
     if args.train_seconds > 0:
         e = equal_time(args.train_seconds, args.train_batch, args.lrs)
         result["equal_time"] = e

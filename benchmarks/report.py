@@ -385,6 +385,47 @@ def part_tests(args, work: Path) -> dict:
     }
 
 
+def numpy_hidden_section(sweep: dict) -> tuple[str, str]:
+    """The bench's hidden-size sweep as a report section: context, not judged."""
+    rows = [
+        (
+            row["h"],
+            row["batch"],
+            fmt_num(row["flops_per_token"]),
+            fmt_num(row["tokens_per_s_cpu"]),
+            fmt_num(row["base_tokens_per_s_cpu"]),
+            f"{row['ratio_cpu']:.1f}x",
+            f"{row['gflops_cpu']:.1f}",
+            f"{row['share_cpu']:.0%}",
+        )
+        for row in sweep["rows"]
+    ]
+    table = markdown_table(
+        (
+            "h",
+            "B",
+            "FLOPs/token",
+            "tokens/s (CPU)",
+            "loop tokens/s (CPU)",
+            "vs loop",
+            "GFLOP/s",
+            "of matmul",
+        ),
+        rows,
+    )
+    note = (
+        "Context only, not judged: the targets are judged at h = 100, in the "
+        "throughput table above. lm_loss_and_grads with a workspace (training "
+        "step, B the best of that table) and the one-token loop, both at each "
+        "hidden size h, timed in one round robin with the matmul rate "
+        f"({sweep['peak_gflops']['cpu']:.1f} GFLOP/s here); FLOPs 6h(h+V) per "
+        "token at each h. The work besides the products (tanh, softmax, "
+        "scatter-add, Python per step) grows as h or V per token, the FLOPs as "
+        "h(h+V), so the share of the matmul rate rises with h."
+    )
+    return ("numpy BPTT vs hidden size (context)", note + "\n\n" + table)
+
+
 def part_numpy(args, work: Path) -> dict:
     out = work / "numpy_bptt.json"
     cmd = [
@@ -447,6 +488,8 @@ def part_numpy(args, work: Path) -> dict:
         "with the steps."
     )
     sections = [("numpy BPTT throughput", note + "\n\n" + table)]
+    if r.get("hidden_sweep"):
+        sections.append(numpy_hidden_section(r["hidden_sweep"]))
     targets = [
         {
             "target": "numpy BPTT >= 10x the one-token loop (tokens/s, 1 thread)",

@@ -104,3 +104,36 @@ def test_render_summarises_targets_and_names_failed_and_skipped_parts():
     assert "**Failed**: seq2seq" in text and "RuntimeError: boom" in text
     assert "Not run this time: notebooks, book, tests, charlm," in text
     assert "## numpy BPTT throughput" in text
+
+
+def test_numpy_hidden_section_is_labelled_context_and_lists_every_h():
+    sweep = {
+        "peak_gflops": {"cpu": 48.0, "wall": 40.0},
+        "rows": [
+            {
+                "h": h,
+                "batch": 96,
+                "flops_per_token": 6 * h * (h + 65),
+                "tokens_per_s_cpu": tps,
+                "base_tokens_per_s_cpu": base,
+                "ratio_cpu": tps / base,
+                "gflops_cpu": tps * 6 * h * (h + 65) / 1e9,
+                "share_cpu": tps * 6 * h * (h + 65) / 1e9 / 48.0,
+            }
+            for h, tps, base in ((100, 240_000.0, 20_000.0), (512, 20_000.0, 2_000.0))
+        ],
+    }
+    title, text = report.numpy_hidden_section(sweep)
+    assert title == "numpy BPTT vs hidden size (context)"
+    assert "not judged" in text and "48.0 GFLOP/s" in text
+    lines = text.splitlines()
+    # h = 100: 99,000 FLOPs/token, 240,000 tokens/s -> 23.76 GFLOP/s, 49.5 % of 48.
+    assert any(
+        line.startswith("| 100 | 96 |") and "| 12.0x | 23.8 | 50% |" in line
+        for line in lines
+    )
+    # h = 512: 1,772,544 FLOPs/token, 20,000 tokens/s -> 35.45 GFLOP/s, 73.9 %.
+    assert any(
+        line.startswith("| 512 | 96 |") and "| 10.0x | 35.5 | 74% |" in line
+        for line in lines
+    )
