@@ -75,23 +75,7 @@ def scratch_course(tmp: Path, names: list[str] | None) -> tuple[Path, list[str]]
 def build(course: Path, name: str, marker: str, port: int) -> grading_corpus.Corpus:
     """The corpus of one exercise, aimed at this course (as the test does)."""
     src = next((course / "source" / name).glob("*.ipynb"))
-    sub = course / "submitted"
-    targets = {
-        "read_source": str(course / "source" / "*" / "*.ipynb"),
-        "read_others": str(sub / "*" / name / "*.ipynb"),
-        "read_autograded": str(course / "autograded" / "*" / name / "*.ipynb"),
-        "read_repo": str(ROOT / "exercises" / "source" / "*" / "*.ipynb"),
-        "read_relative": "../../../source/*/*.ipynb",
-        "write_course": str(course / f"HACKED-{marker}.txt"),
-        "write_repo": str(ROOT / f"HACKED-{marker}.txt"),
-        "write_source": str(src),
-        "write_other": str(sub / "solution" / name / src.name),
-        "write_tmp": f"/tmp/HACKED-{marker}.txt",
-        "delete_config": str(course / "nbgrader_config.py"),
-        "gradebook": str(course / "gradebook.db"),
-        "marker": marker,
-        "port": str(port),
-    }
+    targets = grading_corpus.probe_targets(course, name, src.name, ROOT, marker, port)
     return grading_corpus.build(
         nbformat.read(src, as_version=4),
         nbformat.read(course / "release" / name / src.name, as_version=4),

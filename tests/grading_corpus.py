@@ -43,6 +43,7 @@ import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
@@ -271,6 +272,39 @@ def reference_lost(nb, cell_timeout: float = 300) -> list[str]:
                 lost.append(meta["grade_id"])
                 break
     return lost
+
+
+def probe_targets(
+    course, name: str, nb_name: str, repo, marker: str, port: int
+) -> dict[str, str]:
+    """The paths and names the hostile kinds aim at, for ``build``'s ``targets``.
+
+    ``course``: the course folder being graded (``source/``, ``submitted/``,
+    ``gradebook.db``); ``repo``: the repository; ``marker``: a unique word the
+    probes write or run under (so what they leave can be found); ``port``: a
+    listening loopback port the network probe tries to reach.
+    """
+    course, repo = Path(course), Path(repo)
+    sub = course / "submitted"
+    return {
+        "read_source": str(course / "source" / "*" / "*.ipynb"),
+        "read_others": str(sub / "*" / name / "*.ipynb"),
+        "read_autograded": str(course / "autograded" / "*" / name / "*.ipynb"),
+        "read_repo": str(repo / "exercises" / "source" / "*" / "*.ipynb"),
+        "read_relative": "../../../source/*/*.ipynb",
+        "read_relative_sub": "../../../submitted/*/*/*.ipynb",
+        "write_course": str(course / f"HACKED-{marker}.txt"),
+        "write_repo": str(repo / f"HACKED-{marker}.txt"),
+        "write_source": str(course / "source" / name / nb_name),
+        "write_own": str(sub / "write_outside" / name / nb_name),
+        "write_other": str(sub / "solution" / name / nb_name),
+        "write_tmp": f"/tmp/HACKED-{marker}.txt",
+        "delete_config": str(course / "nbgrader_config.py"),
+        "delete_other": str(sub / "untouched" / name / nb_name),
+        "gradebook": str(course / "gradebook.db"),
+        "marker": marker,
+        "port": str(port),
+    }
 
 
 def build(source_nb, release_nb, targets: dict[str, str]) -> Corpus:

@@ -104,25 +104,9 @@ def graded(tmp_path_factory):
         src_path = next((course / "source" / name).glob("*.ipynb"))
         nb_name = src_path.name
         sub = course / "submitted"
-        targets = {
-            "read_source": str(course / "source" / "*" / "*.ipynb"),
-            "read_others": str(sub / "*" / name / "*.ipynb"),
-            "read_autograded": str(course / "autograded" / "*" / name / "*.ipynb"),
-            "read_repo": str(ROOT / "exercises" / "source" / "*" / "*.ipynb"),
-            "read_relative": "../../../source/*/*.ipynb",
-            "read_relative_sub": "../../../submitted/*/*/*.ipynb",
-            "write_course": str(course / f"HACKED-{marker}.txt"),
-            "write_repo": str(repo_probe),
-            "write_source": str(src_path),
-            "write_own": str(sub / "write_outside" / name / nb_name),
-            "write_other": str(sub / "solution" / name / nb_name),
-            "write_tmp": f"/tmp/HACKED-{marker}.txt",
-            "delete_config": str(course / "nbgrader_config.py"),
-            "delete_other": str(sub / "untouched" / name / nb_name),
-            "gradebook": str(course / "gradebook.db"),
-            "marker": marker,
-            "port": str(listener.getsockname()[1]),
-        }
+        targets = grading_corpus.probe_targets(
+            course, name, nb_name, ROOT, marker, listener.getsockname()[1]
+        )
         corpus = grading_corpus.build(
             nbformat.read(src_path, as_version=4),
             nbformat.read(course / "release" / name / nb_name, as_version=4),
