@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -81,32 +80,6 @@ def build(course: Path, name: str, marker: str, port: int) -> grading_corpus.Cor
         nbformat.read(course / "release" / name / src.name, as_version=4),
         targets,
     )
-
-
-def hashes(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.is_symlink()
-    }
-
-
-def processes_matching(marker: str) -> list[str]:
-    found = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit() or int(p.name) == os.getpid():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if marker in cmd:
-            found.append(f"{p.name}: {cmd[:80]}")
-            try:
-                os.kill(int(p.name), 9)  # leave the machine clean
-            except OSError:
-                pass
-    return found
 
 
 def grade(course: Path, args) -> tuple[float, str]:
@@ -192,9 +165,9 @@ def run_kinds(args, names: list[str] | None) -> dict:
                 out = course / "submitted" / kind / name / nb_name
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(s.data)
-        before = hashes(course)
+        before = grading_corpus.tree_hashes(course)
         wall, report = grade(course, args)
-        after = hashes(course)
+        after = grading_corpus.tree_hashes(course)
         rows = read_rows(course)
         try:
             listener.accept()[0].close()
@@ -239,7 +212,7 @@ def run_kinds(args, names: list[str] | None) -> dict:
             "whole_run": {
                 "changed_outside_outputs": changed,
                 "written_outside": outside,
-                "orphans": processes_matching(marker),
+                "orphans": grading_corpus.processes_matching(marker, kill=True),
                 "network_reached": reached,
             },
             "report_tail": report.rstrip().splitlines()[-1:],
@@ -261,7 +234,7 @@ def run_class(args) -> dict:
             out.write_bytes(corpus[kind].data)
         wall, report = grade(course, args)
         graded = len(read_rows(course))
-        processes_matching(marker)
+        grading_corpus.processes_matching(marker, kill=True)
     return {
         "exercise": name,
         "n": args.count,

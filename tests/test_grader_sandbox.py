@@ -28,7 +28,6 @@ with the reason otherwise (not in CI).
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import os
 import shutil
 import socket
@@ -53,31 +52,6 @@ import sandbox  # noqa: E402
 # The class is skipped where the sandbox cannot start (not root, no bubblewrap),
 # except in CI, where `make setup` installs it and the test must run.
 WHY_NO_SANDBOX = sandbox.probe()
-
-
-def _hashes(root: Path) -> dict[str, str]:
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.is_symlink():
-            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
-def _processes_matching(marker: str) -> list[str]:
-    # (the sandbox users' own leftovers are found and named by the grader itself,
-    # in the reason line; another grading run may be using other sandbox uids)
-    found = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit() or int(p.name) == os.getpid():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            uid = int((p / "status").read_text().split("Uid:")[1].split()[0])
-        except (OSError, IndexError, ValueError):
-            continue
-        if marker in cmd:
-            found.append(f"{p.name} uid={uid} {cmd[:100]}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +96,7 @@ def graded(tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(len(corpora)) as pool:
         list(pool.map(lambda c: c.score(workers=1), corpora.values()))
 
-    before = _hashes(course)
+    before = grading_corpus.tree_hashes(course)
     run = subprocess.run(
         [
             sys.executable,
@@ -136,7 +110,7 @@ def graded(tmp_path_factory):
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
-    after = _hashes(course)
+    after = grading_corpus.tree_hashes(course)
     if os.environ.get("GRADER_CORPUS_REPORT"):  # keep the instructor's report
         Path(os.environ["GRADER_CORPUS_REPORT"]).write_text(run.stdout + run.stderr)
     try:
@@ -146,7 +120,7 @@ def graded(tmp_path_factory):
     except OSError:
         reached = False
     listener.close()
-    leftovers = _processes_matching(marker)
+    leftovers = grading_corpus.processes_matching(marker, kill=True)
     tmp_probe = Path(f"/tmp/HACKED-{marker}.txt")
     found_outside = [p for p in (repo_probe, tmp_probe) if p.exists()]
     for p in found_outside:

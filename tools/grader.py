@@ -565,7 +565,8 @@ def _scores(db: Path, assignment: str, student: str) -> tuple[float, float, dict
         return float(sub.score), float(sub.max_score), cells
 
 
-def _processes_of(uid: int) -> list[int]:
+def processes_of(uid: int) -> list[int]:
+    """The pids of every process running as ``uid`` (from ``/proc``)."""
     pids = []
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -576,7 +577,7 @@ def _processes_of(uid: int) -> list[int]:
                     if int(line.split()[1]) == uid:
                         pids.append(int(p.name))
                     break
-        except OSError:
+        except (OSError, ValueError):
             continue
     return pids
 
@@ -666,7 +667,7 @@ def grade_one(
         res.reasons.append(f"nbgrader failed (exit {rc}): {last[0][:120]}: scored 0")
     if uid is not None:
         for _ in range(50):  # the kernel's namespace may still be going down
-            left = _processes_of(uid)
+            left = processes_of(uid)
             if not left:
                 break
             time.sleep(0.1)
