@@ -284,6 +284,7 @@ def make_batched(corpus, params, B, lr=BASE_LR, how="workspace"):
     X_all, Y_all = corpus[pos], corpus[pos + 1]  # column b is stream b
     params = {k: v.copy() for k, v in params.items()}
     mems = {k: np.zeros_like(v) for k, v in params.items()}
+    scratch = {k: np.empty_like(v) for k, v in params.items()}  # the update's temporary
     h = params["W_hh"].shape[0]
     state = {"p": 0, "h": np.zeros((B, h))}
     workspace = {} if how == "workspace" else None
@@ -302,9 +303,14 @@ def make_batched(corpus, params, B, lr=BASE_LR, how="workspace"):
                 params, X, Y, state["h"], workspace=workspace
             )
         clip_grad_norm(grads, 5.0)
-        for k, w in params.items():  # Adagrad
-            mems[k] += grads[k] * grads[k]
-            w += -lr * grads[k] / np.sqrt(mems[k] + 1e-8)
+        for k, w in params.items():  # Adagrad, min-char-rnn's formula, in place
+            g, mem, step_k = grads[k], mems[k], scratch[k]
+            mem += np.square(g, out=step_k)  # mem += g^2
+            np.add(mem, 1e-8, out=step_k)
+            np.sqrt(step_k, out=step_k)
+            np.divide(g, step_k, out=step_k)  # g / sqrt(mem + 1e-8)
+            step_k *= -lr
+            w += step_k
         state["p"] = p + T
         return loss
 

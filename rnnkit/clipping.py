@@ -36,6 +36,12 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
     arrays = [np.asarray(g, dtype=np.float64) for g in grads.values() if g.size]
     if not arrays:
         return 0.0
+    # Usually: one dot product per array (a single pass, in BLAS). Its squares overflow
+    # only for entries above ~1e154 and lose precision only below ~1e-154, so a sum
+    # outside (1e-290, inf) -- or NaN -- takes the careful way below instead.
+    total = sum(float(np.vdot(g, g)) for g in arrays)
+    if 1e-290 < total < np.inf:
+        return float(np.sqrt(total))
     # Divide by the largest magnitude first so squaring cannot overflow for large finite
     # values.
     m = max(float(np.max(np.abs(g))) for g in arrays)

@@ -601,18 +601,18 @@ def _bptt_ids_inplace(delta, cache) -> dict[str, np.ndarray]:
     states, W_hh, activation = cache["states"], cache["W_hh"], cache["activation"]
     ws = cache["workspace"]
     H = states[1:]
-    # phi'(a_t) for every step at once, from h_t: tanh' = 1 - h^2, relu' = [h > 0]
-    if activation == "tanh":
-        dphi = np.multiply(H, H, out=_buffer(ws, "dphi", H.shape, H.dtype))
-        np.subtract(1.0, dphi, out=dphi)
-    elif activation == "relu":
-        dphi = np.greater(H, 0, out=_buffer(ws, "dphi_relu", H.shape, np.bool_))
     dh_next = np.zeros((B, h), dtype=delta.dtype)  # dL/dh_{t+1} via h_{t+1}
+    dphi = np.empty((B, h), dtype=H.dtype)  # phi'(a_t), one step at a time
     for t in reversed(range(T)):
         delta_t = delta[t]
         delta_t += dh_next  # dL/dh_t = dH[t] + the gradient from the future
-        if activation != "linear":
-            delta_t *= dphi[t]  # delta_t = phi'(a_t) * dL/dh_t
+        # delta_t = phi'(a_t) * dL/dh_t, phi' from h_t: tanh' = 1 - h^2, relu' = [h > 0]
+        if activation == "tanh":
+            np.multiply(H[t], H[t], out=dphi)
+            np.subtract(1.0, dphi, out=dphi)
+            delta_t *= dphi
+        elif activation == "relu":
+            delta_t *= H[t] > 0
         np.matmul(delta_t, W_hh, out=dh_next)  # dL/dh_{t-1} = delta_t W_hh
     Delta = delta.reshape(T * B, h)
     dW_hh = Delta.T @ states[:-1].reshape(T * B, h)  # sum_t delta_t^T h_{t-1}

@@ -77,6 +77,8 @@ def test_float32_large_values_and_empty():
     huge = {"w": np.array([1e200, 1e200])}  # squaring would overflow to inf
     assert clip_grad_norm(huge, 1.0) == pytest.approx(np.sqrt(2) * 1e200, rel=1e-12)
     np.testing.assert_allclose(huge["w"], [2**-0.5, 2**-0.5], rtol=1e-12)
+    tiny = {"w": np.array([3e-200, 4e-200])}  # squaring would underflow to 0
+    assert global_norm(tiny) == pytest.approx(5e-200, rel=1e-12)
     assert clip_grad_norm({}, 1.0) == 0.0
 
 
