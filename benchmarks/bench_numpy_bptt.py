@@ -39,16 +39,17 @@ FLOPs); the target is >= 60 % of it. float64 throughout: min-char-rnn's dtype
 and the gradient checks'; in float32 the matmul rate doubles too, and the
 share of it stays about the same (the small per-step products gain least).
 
-Where the time of a step goes (B = 64, one thread, measured by leaving each
-piece out): about 70 % in the six matrix products, which run at 80-100 % of
-the square-matmul rate (the per-step (B, h) @ (h, h) products at full rate up
-to B ~ 100, where OpenBLAS leaves its small-matrix kernel: larger B gains
-nothing); the rest in tanh (~6 %), the softmax (~5 %), the scatter-add
-(~4 %), the other elementwise passes, Python's per-step overhead (~3 %),
-clipping and Adagrad (~3 %). So numpy, one operation at a time, stays near
-60 % of the matmul rate at this size: one run on the development machine
-(AMD EPYC, 2 cores, load ~1.5) measured 58 % for the training step (d) and
-62 % for the model's pass alone (e).
+Where the time of a step goes (``--profile``: the step's pieces, rnnkit's own
+functions, timed apart at (d)'s best B, one thread): about 70 % in the matrix
+products alone at the same shapes, which run at 80-100 % of the square-matmul
+rate (the per-step (B, h) @ (h, h) products at full rate up to B ~ 100, where
+OpenBLAS leaves its small-matrix kernel: larger B gains nothing); tanh ~6 %,
+the scatter-add ~4 %, clipping and the update ~1 %, and the rest in the
+softmax's and BPTT's elementwise passes and Python's per-step calls. So numpy,
+one operation at a time, stays near 60 % of the matmul rate at this size: the
+fresh-clone ``make bench`` run of stop 16 (AMD EPYC, 2 cores, load ~0.7)
+measured 60 % for the training step (d) at B = 96 (30.9 of 51.3 GFLOP/s,
+12.3x the loop); a --quick run on the same machine while it was busier, 54 %.
 
 Hidden size (context, not a target; the targets are judged at h = 100, the
 issue's setting): the FLOPs grow as h (h + V) per token, but most of the rest
@@ -56,19 +57,18 @@ of a step grows only as h or V per token (tanh and its derivative, the
 scatter-add: O(h); the softmax and its gradient: O(V); Python's per-step
 overhead: O(1), shared by the B tokens of a step), so its share of the time
 shrinks as h grows. Clipping and Adagrad, O(h (h + V)) per step, hence 1/(T B)
-of that per token, keep about the same share at every h (~3 % measured at
-h = 100; not measured apart at larger h). So the ~40 % of the matmul rate
+of that per token, keep about the same share at every h (~1 % measured at
+h = 100 with --profile; not measured apart at larger h). So the ~40 % of the matmul rate
 that (d) misses at h = 100 goes mostly to numpy's work on small arrays around
 the products, not to the products themselves.
 ``--hidden-sizes`` runs (d) at its best B and (a) at each h (FLOPs counted
 alike, 6 h (h + V) per token; the matmul rate measured again in the same round
-robin; ratios against (a) at the same h). One run (same machine, load ~3 on 2
-cores, so h = 100 came out below the quieter run's 58 %): 51 %, 63 %, 72 % of
-the matmul rate at h = 100, 256, 512 (B = 96; 24.7, 30.7, 35.1 of 48.6
-GFLOP/s), and 11.8x, 9.9x, 9.4x the one-token loop at the same h: the ratio
+robin; ratios against (a) at the same h). The stop-16 run: 63 %, 69 %, 77 % of
+the matmul rate at h = 100, 256, 512 (B = 96; 31.8, 34.8, 39.0 of 50.7
+GFLOP/s), and 12.6x, 9.0x, 9.3x the one-token loop at the same h: the ratio
 does not grow with h, as the loop's per-token Python and small-array overhead
-is spread over more FLOPs too (a --quick run, 5 repeats: 58 %, 64 %, 68 % and
-14.1x, 9.9x, 11.1x; the trend in the share holds, the ratios wobble).
+is spread over more FLOPs too (an earlier run at load ~3: 51 %, 63 %, 72 % and
+11.8x, 9.9x, 9.4x; the trend in the share holds, the ratios wobble).
 
 Equal time: min-char-rnn (batch 1) and rnnkit batched (batch ``--train-batch``),
 both Adagrad from the same initialisation, are trained on Hamlet's letters
@@ -133,6 +133,11 @@ parser.add_argument(
     default=[100, 256, 512],
     help="hidden sizes of the context sweep, (d) and (a) at each, at (d)'s best B "
     "(none skips it)",
+)
+parser.add_argument(
+    "--profile",
+    action="store_true",
+    help="also time the pieces of one (d) step at its best B (where the time goes)",
 )
 parser.add_argument(
     "--quick", action="store_true", help="5 repeats, 6 s training: a smoke run"
@@ -434,6 +439,90 @@ def hidden_sweep(corpus, B, sizes, repeats, seconds):
     return {"peak_gflops": peak, "rows": rows}
 
 
+def profile_step(corpus, params, B, repeats, seconds):
+    """Where one (d) step's time goes: its pieces timed apart, in one round robin.
+
+    The pieces are rnnkit's own functions on one (T, B) window (the forward, the
+    output layer with softmax, loss and their backward, BPTT, clipping with the
+    Adagrad update), then two parts of them alone at the same shapes: the six kinds
+    of matrix product the model needs (2T per-step products, four over all T B
+    rows), tanh (T calls on (B, h)) and the scatter-add. Returns microseconds per
+    call of each, median over repeats (CPU time), and the whole step's.
+    """
+    from rnnkit import rnn_numpy as rn  # the pieces lm_loss_and_grads runs
+
+    step, _ = make_batched(corpus, params, B)
+    X, Y = corpus[: T * B].reshape(B, T).T, corpus[1 : T * B + 1].reshape(B, T).T
+    h0, ws = np.zeros((B, H)), {}
+    W_xh, W_hh, b_h, W_ho, b_o = (params[k] for k in rn.PARAM_NAMES)
+    Hs, cache = rn.rnn_forward_ids(X, h0, W_xh, W_hh, b_h, workspace=ws)
+    _, dH, *_ = rn._output_softmax_xent(Hs, W_ho, b_o, Y, None, ws)
+    dH = dH.copy()  # the workspace's delta array is overwritten by BPTT
+    grads = rn.rnn_backward_ids(dH, cache)
+    full_grads = {"W_xh": grads["dW_xh"], "W_hh": grads["dW_hh"], "b_h": grads["db_h"]}
+    full_grads |= {"W_ho": W_ho.copy(), "b_o": b_o.copy()}
+    q = {k: v.copy() for k, v in params.items()}
+    mems = {k: np.ones_like(v) for k, v in params.items()}
+    scratch = {k: np.empty_like(v) for k, v in params.items()}
+
+    def clip_and_update():
+        g = {k: v.copy() for k, v in full_grads.items()}
+        clip_grad_norm(g, 5.0)
+        for k, w in q.items():  # as in make_batched, with a tiny lr: q barely moves
+            mem, step_k = mems[k], scratch[k]
+            mem += np.square(g[k], out=step_k)
+            np.add(mem, 1e-8, out=step_k)
+            np.sqrt(step_k, out=step_k)
+            np.divide(g[k], step_k, out=step_k)
+            step_k *= -1e-12
+            w += step_k
+
+    rows_h, N = np.ascontiguousarray(Hs.reshape(T * B, H)), T * B
+    OT, dO = np.empty((V, N)), np.full((V, N), 1e-3)
+    hW, out_h = np.empty((B, H)), np.empty((N, H))
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+
+    def matmuls():  # the shapes of the products in lm_loss_and_grads, in its order
+        for t in range(T):
+            np.matmul(Hs[t], W_hh_T, out=hW)  # forward, per step
+        np.matmul(W_ho, rows_h.T, out=OT)  # logits
+        _ = dO @ rows_h  # dW_ho
+        np.matmul(dO.T, W_ho, out=out_h)  # dH
+        for t in range(T):
+            np.matmul(Hs[t], W_hh, out=hW)  # backward, per step
+        _ = rows_h.T @ out_h  # dW_hh
+
+    a = Hs.copy()
+    ids = X.ravel()
+
+    def tanh_steps():
+        for t in range(T):
+            np.tanh(a[t], out=hW)
+
+    pieces = {
+        "whole step (d): lm_loss_and_grads + clip + Adagrad": step,
+        "  forward: lookup, T steps of h W_hh^T + tanh": lambda: rn.rnn_forward_ids(
+            X, h0, W_xh, W_hh, b_h, workspace=ws
+        ),
+        "  output layer, softmax, loss and their backward": lambda: (
+            rn._output_softmax_xent(Hs, W_ho, b_o, Y, None, ws)
+        ),
+        "  BPTT: T steps, dW_hh, scatter-add (and a copy of dH)": lambda: (
+            rn.rnn_backward_ids(dH, cache)
+        ),
+        "  clipping and the Adagrad update": clip_and_update,
+        "of which: the matrix products alone, same shapes": matmuls,
+        "of which: tanh alone, T calls on (B, h)": tanh_steps,
+        "of which: the scatter-add alone": lambda: rn._scatter_add_rows(
+            ids, dH.reshape(N, H), V, ws
+        ),
+    }
+    rates = time_round_robin(
+        {k: (f, 1) for k, f in pieces.items()}, repeats, seconds
+    )  # calls per second
+    return {k: 1e6 / float(np.median(r["cpu"])) for k, r in rates.items()}
+
+
 # ----------------------------------------------------------------- equal time
 
 
@@ -630,6 +719,16 @@ def main():
                 f"{row['base_tokens_per_s_cpu']:>11,.0f}{row['ratio_cpu']:>7.1f}x"
                 f"{row['gflops_cpu']:>9.1f}{row['share_cpu']:>9.0%}"
             )
+    if args.profile:
+        prof = profile_step(corpus, params, best["batch"], args.repeats, args.seconds)
+        result["profile_us"] = prof
+        whole = next(iter(prof.values()))
+        print(
+            f"\nwhere the time of one (d) step goes, B={best['batch']} (CPU us per "
+            "call, median; pieces timed apart, so they need not add up exactly):"
+        )
+        for name, us in prof.items():
+            print(f"  {name:<58}{us:>9,.0f}{us / whole:>7.0%}")
     if args.train_seconds > 0:
         e = equal_time(args.train_seconds, args.train_batch, args.lrs)
         result["equal_time"] = e

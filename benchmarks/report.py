@@ -385,6 +385,25 @@ def part_tests(args, work: Path) -> dict:
     }
 
 
+def numpy_profile_section(profile_us: dict, B: int) -> tuple[str, str]:
+    """The bench's ``--profile``: one training step's pieces, timed apart."""
+    whole = next(iter(profile_us.values()))
+    rows = [
+        (name.strip(), f"{us:,.0f}", f"{us / whole:.0%}")
+        for name, us in profile_us.items()
+    ]
+    table = markdown_table(("piece", "CPU us per call", "of the step"), rows)
+    note = (
+        f"One (d) training step at B = {B} (h = 100, T = 25) and its pieces, each "
+        "timed apart in one round robin (median CPU time), so they need not add "
+        "up exactly; the last three rows are parts of the pieces above them, "
+        "run alone at the same shapes. What the matrix products leave is the work "
+        "no FLOP is counted for: elementwise passes, the scatter-add, Python's "
+        "per-step calls."
+    )
+    return ("numpy BPTT: where a step's time goes", note + "\n\n" + table)
+
+
 def numpy_hidden_section(sweep: dict) -> tuple[str, str]:
     """The bench's hidden-size sweep as a report section: context, not judged."""
     rows = [
@@ -433,6 +452,7 @@ def part_numpy(args, work: Path) -> dict:
         str(ROOT / "benchmarks" / "bench_numpy_bptt.py"),
         "--json",
         str(out),
+        "--profile",
     ]
     if args.quick:
         cmd.append("--quick")
@@ -488,6 +508,8 @@ def part_numpy(args, work: Path) -> dict:
         "with the steps."
     )
     sections = [("numpy BPTT throughput", note + "\n\n" + table)]
+    if r.get("profile_us"):
+        sections.append(numpy_profile_section(r["profile_us"], best["batch"]))
     if r.get("hidden_sweep"):
         sections.append(numpy_hidden_section(r["hidden_sweep"]))
     targets = [
