@@ -455,8 +455,9 @@ def rnn_backward(dH, cache, *, return_per_step: bool = False) -> dict[str, np.nd
 # 2. Only the recurrence stays in the Python loop. The input term does not depend on
 #    the state, so it is looked up for all T steps at once; the weight gradients are
 #    sums over t of per-step products (bptt-shared), so each is ONE matmul over all
-#    T*B rows after the loop instead of T small ones; phi' for every step is one
-#    vectorised expression. The loop does one (B, h) @ (h, h) product per step.
+#    T*B rows after the loop instead of T small ones. The loop does one
+#    (B, h) @ (h, h) product per step, and phi'(a_t) for that step on a (B, h) scratch
+#    array (one (T, B, h) array of all of them would only be more memory to stream).
 # 3. Preallocated arrays, written with ``out=`` and in place: the states live in one
 #    (T + 1, B, h) array (h_0 in row 0), the deltas overwrite dH, the softmax
 #    overwrites the logits. With a ``workspace`` dict these arrays are also kept
