@@ -64,7 +64,7 @@ CPU_MARK = "KERNEL_CPU_SECONDS"
 TIMING_CELL = (
     "# Appended by tests/test_grading.py: the kernel's CPU time so far (all threads).\n"
     "import time as _time_for_grading\n"
-    f"print('{CPU_MARK}', _time_for_grading.process_time())"
+    f"print('{CPU_MARK}', _time_for_grading.process_time(), flush=True)"
 )
 REGION = re.compile(
     r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", flags=re.DOTALL
