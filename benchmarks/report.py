@@ -223,10 +223,11 @@ def execute_notebook(path: Path, timeout: int = 600) -> tuple[float, float | Non
     client.execute()
     wall = time.perf_counter() - t0
     cpu = None
-    for out in nb.cells[-1].get("outputs", []):
-        for line in out.get("text", "").splitlines():
-            if line.startswith(CPU_MARK):
-                cpu = float(line.split()[1])
+    # one print can arrive as several stream outputs: read them joined
+    text = "".join(out.get("text", "") for out in nb.cells[-1].get("outputs", []))
+    for line in text.splitlines():
+        if line.startswith(CPU_MARK):
+            cpu = float(line.split()[1])
     return wall, cpu
 
 
