@@ -203,14 +203,18 @@ def _cell_outputs(nb_path: Path) -> dict[str, tuple[bool, str]]:
     nb = nbformat.read(nb_path, as_version=4)
     out = {}
     for gid, cell in _cells_by_id(nb).items():
-        failed, texts = False, []
+        failed, texts, prev_stream = False, [], False
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
                 failed = True
                 texts.append(f"{o.get('ename')}: {o.get('evalue')}")
                 texts.extend(o.get("traceback", []))
-            elif "text" in o:
-                texts.append(o["text"])
+            elif "text" in o:  # one print may arrive split over stream outputs
+                if texts and prev_stream:
+                    texts[-1] += o["text"]
+                else:
+                    texts.append(o["text"])
+            prev_stream = "text" in o and o.get("output_type") == "stream"
         out[gid] = (failed, ANSI.sub("", "\n".join(texts)))
     return out
 
