@@ -210,6 +210,7 @@ def execute_notebook(path: Path, timeout: int = 600) -> tuple[float, float | Non
     """
     import nbformat
     from nbclient import NotebookClient
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(CPU_CELL))
@@ -223,11 +224,12 @@ def execute_notebook(path: Path, timeout: int = 600) -> tuple[float, float | Non
     client.execute()
     wall = time.perf_counter() - t0
     cpu = None
-    # one print can arrive as several stream outputs: read them joined
-    text = "".join(out.get("text", "") for out in nb.cells[-1].get("outputs", []))
-    for line in text.splitlines():
-        if line.startswith(CPU_MARK):
-            cpu = float(line.split()[1])
+    # one print can arrive as several stream outputs: merge them first
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
+    for out in nb.cells[-1].get("outputs", []):
+        for line in out.get("text", "").splitlines():
+            if line.startswith(CPU_MARK):
+                cpu = float(line.split()[1])
     return wall, cpu
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from tools.course import (
     SubmissionError,
@@ -198,23 +199,26 @@ def _fill(released, sources_cells, replacements=None):
     return nb
 
 
+def _read_outputs(nb_path: Path) -> nbformat.NotebookNode:
+    """An executed notebook, consecutive stream outputs merged into one: a single
+    print can arrive split (seen: "KERNEL_CPU_SECONDS", then " 1.59\n")."""
+    nb = nbformat.read(nb_path, as_version=4)
+    return CoalesceStreamsPreprocessor().preprocess(nb, {})[0]
+
+
 def _cell_outputs(nb_path: Path) -> dict[str, tuple[bool, str]]:
     """{grade_id: (raised an error, all its output text)} of an autograded notebook."""
-    nb = nbformat.read(nb_path, as_version=4)
+    nb = _read_outputs(nb_path)
     out = {}
     for gid, cell in _cells_by_id(nb).items():
-        failed, texts, prev_stream = False, [], False
+        failed, texts = False, []
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
                 failed = True
                 texts.append(f"{o.get('ename')}: {o.get('evalue')}")
                 texts.extend(o.get("traceback", []))
-            elif "text" in o:  # one print may arrive split over stream outputs
-                if texts and prev_stream:
-                    texts[-1] += o["text"]
-                else:
-                    texts.append(o["text"])
-            prev_stream = "text" in o and o.get("output_type") == "stream"
+            elif "text" in o:
+                texts.append(o["text"])
         out[gid] = (failed, ANSI.sub("", "\n".join(texts)))
     return out
 
@@ -229,14 +233,12 @@ def _reasons(csv_path: Path) -> dict[tuple[str, str], str]:
 
 
 def _kernel_cpu_seconds(nb_path: Path) -> float | None:
-    nb = nbformat.read(nb_path, as_version=4)
+    nb = _read_outputs(nb_path)
     for cell in nb.cells:
-        # One print can arrive as several stream outputs (the kernel flushed between
-        # its writes: "KERNEL_CPU_SECONDS", then " 1.59\n"), so read them joined.
-        text = "".join(o.get("text", "") for o in cell.get("outputs", []))
-        m = re.search(rf"{CPU_MARK} ([0-9.eE+-]+)", text)
-        if m:
-            return float(m.group(1))
+        for o in cell.get("outputs", []):
+            m = re.search(rf"{CPU_MARK} ([0-9.eE+-]+)", o.get("text", ""))
+            if m:
+                return float(m.group(1))
     return None
 
 
