@@ -58,9 +58,9 @@ scatter-add: O(h); the softmax and its gradient: O(V); Python's per-step
 overhead: O(1), shared by the B tokens of a step), so its share of the time
 shrinks as h grows. Clipping and Adagrad, O(h (h + V)) per step, hence 1/(T B)
 of that per token, keep about the same share at every h (~1 % measured at
-h = 100 with --profile; not measured apart at larger h). So the ~40 % of the matmul rate
-that (d) misses at h = 100 goes mostly to numpy's work on small arrays around
-the products, not to the products themselves.
+h = 100 with --profile; not measured apart at larger h). So the ~40 % of the
+matmul rate that (d) misses at h = 100 goes mostly to numpy's work on small
+arrays around the products, not to the products themselves.
 ``--hidden-sizes`` runs (d) at its best B and (a) at each h (FLOPs counted
 alike, 6 h (h + V) per token; the matmul rate measured again in the same round
 robin; ratios against (a) at the same h). The stop-16 run: 63 %, 69 %, 77 % of
@@ -279,6 +279,18 @@ def loss_and_grads_step_by_step(params, X, Y, h0):
     return loss, grads, Hs[-1].copy()
 
 
+def adagrad_in_place(params, grads, mems, scratch, lr):
+    """min-char-rnn's Adagrad update on dicts of arrays, written in place."""
+    for k, w in params.items():
+        g, mem, step_k = grads[k], mems[k], scratch[k]
+        mem += np.square(g, out=step_k)  # mem += g^2
+        np.add(mem, 1e-8, out=step_k)
+        np.sqrt(step_k, out=step_k)
+        np.divide(g, step_k, out=step_k)  # g / sqrt(mem + 1e-8)
+        step_k *= -lr
+        w += step_k
+
+
 def make_batched(corpus, params, B, lr=BASE_LR, how="workspace"):
     """``(step, params)``: one rnnkit training step on a (T, B) window per call.
 
@@ -308,14 +320,7 @@ def make_batched(corpus, params, B, lr=BASE_LR, how="workspace"):
                 params, X, Y, state["h"], workspace=workspace
             )
         clip_grad_norm(grads, 5.0)
-        for k, w in params.items():  # Adagrad, min-char-rnn's formula, in place
-            g, mem, step_k = grads[k], mems[k], scratch[k]
-            mem += np.square(g, out=step_k)  # mem += g^2
-            np.add(mem, 1e-8, out=step_k)
-            np.sqrt(step_k, out=step_k)
-            np.divide(g, step_k, out=step_k)  # g / sqrt(mem + 1e-8)
-            step_k *= -lr
-            w += step_k
+        adagrad_in_place(params, grads, mems, scratch, lr)
         state["p"] = p + T
         return loss
 
@@ -444,7 +449,7 @@ def profile_step(corpus, params, B, repeats, seconds):
 
     The pieces are rnnkit's own functions on one (T, B) window (the forward, the
     output layer with softmax, loss and their backward, BPTT, clipping with the
-    Adagrad update), then two parts of them alone at the same shapes: the six kinds
+    Adagrad update), then three parts of them alone at the same shapes: the six kinds
     of matrix product the model needs (2T per-step products, four over all T B
     rows), tanh (T calls on (B, h)) and the scatter-add. Returns microseconds per
     call of each, median over repeats (CPU time), and the whole step's.
@@ -468,14 +473,7 @@ def profile_step(corpus, params, B, repeats, seconds):
     def clip_and_update():
         g = {k: v.copy() for k, v in full_grads.items()}
         clip_grad_norm(g, 5.0)
-        for k, w in q.items():  # as in make_batched, with a tiny lr: q barely moves
-            mem, step_k = mems[k], scratch[k]
-            mem += np.square(g[k], out=step_k)
-            np.add(mem, 1e-8, out=step_k)
-            np.sqrt(step_k, out=step_k)
-            np.divide(g[k], step_k, out=step_k)
-            step_k *= -1e-12
-            w += step_k
+        adagrad_in_place(q, g, mems, scratch, 1e-12)  # a tiny lr: q barely moves
 
     rows_h, N = np.ascontiguousarray(Hs.reshape(T * B, H)), T * B
     OT, dO = np.empty((V, N)), np.full((V, N), 1e-3)
