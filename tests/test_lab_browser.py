@@ -40,6 +40,37 @@ WAIT_MS = int(
 )  # the longest any single step may take (a loaded 2-core machine)
 
 
+def _tracebacks(log: str) -> list[str]:
+    """Each Python traceback in a server log, but a kernel's own shutdown race.
+
+    A kernel that is shut down (the one nbgrader's Validate runs, stopped by
+    nbclient once the notebook has run) can print a traceback to the server's log
+    as it exits: ipykernel 7.4's control handler flushes stdout after the IOPub
+    thread has stopped and closed its event pipes, and zmq raises ENOTSOCK.
+    ipykernel #1518 silenced the same race in `_really_send`, not in `schedule`.
+    It is the kernel's exit, harmless to the student, so it alone is let through;
+    any other traceback, a ZMQError elsewhere included, is returned.
+    """
+    found = []
+    lines = log.splitlines()
+    for start, line in enumerate(lines):
+        if line.strip() != "Traceback (most recent call last):":
+            continue
+        end = start + 1  # a traceback ends at its first unindented line
+        while end < len(lines) and lines[end].startswith((" ", "\t")):
+            end += 1
+        block = "\n".join(lines[start : end + 1])
+        shutdown_race = (
+            "in process_control" in block
+            and 'ipykernel/iostream.py", line' in block
+            and "in schedule" in block
+            and block.endswith("zmq.error.ZMQError: Socket operation on non-socket")
+        )
+        if not shutdown_race:
+            found.append(block)
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -277,9 +308,9 @@ def test_a_student_session(server):
         "No nbgrader_config.py file found",
         "exchange directory",
         "Error fetching courses",
-        "Traceback",
     ):
         assert bad not in log, f"the server log says {bad!r}:\n{log}"
+    assert not _tracebacks(log), "the server log has a traceback:\n" + log
 
 
 def test_make_lab_copies_chapters_and_exercises_never_overwriting(tmp_path):
@@ -331,5 +362,49 @@ def test_the_instructors_lab_has_all_of_nbgrader(tmp_path):
             status, body = get(path)
             assert json.loads(body)["success"] is True, (path, body)
         log = srv["log"].read_text()
-    for bad in ("No nbgrader_config.py file found", "ExchangeError", "Traceback"):
+    for bad in ("No nbgrader_config.py file found", "ExchangeError"):
         assert bad not in log, (bad, log)
+    assert not _tracebacks(log), "the server log has a traceback:\n" + log
+
+
+# the kernel-exit traceback from a CI run's server log (paths shortened)
+_KERNEL_EXIT = """\
+[E 2026-12-01 21:54:42.100 ServerApp] Uncaught exception in ZMQStream callback
+Traceback (most recent call last):
+  File "site-packages/zmq/eventloop/zmqstream.py", line 585, in _log_error
+    f.result()
+  File "site-packages/ipykernel/kernelbase.py", line 372, in dispatch_control
+    await self.process_control(msg)
+  File "site-packages/ipykernel/kernelbase.py", line 406, in process_control
+    sys.stdout.flush()
+  File "site-packages/ipykernel/iostream.py", line 697, in flush
+    self.pub_thread.schedule(evt.set)
+  File "site-packages/ipykernel/iostream.py", line 343, in schedule
+    self._event_pipe.send(b"")
+  File "site-packages/zmq/sugar/socket.py", line 713, in send
+    return super().send(data, flags=flags, copy=copy, track=track)
+           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "zmq/backend/cython/_zmq.py", line 190, in zmq.backend.cython._zmq._check_rc
+zmq.error.ZMQError: Socket operation on non-socket
+[I 2026-12-01 21:54:42.866 ServerApp] Starting buffering for 2a7c0dd6
+"""
+
+_EXTENSION_ERROR = """\
+[E 2026-12-01 21:54:40.000 ServerApp] Uncaught exception GET /assignments
+Traceback (most recent call last):
+  File "site-packages/nbgrader/exchange/default/exchange.py", line 110, in init_src
+    self.ensure_root()
+nbgrader.exchange.abc.exchange.ExchangeError: Unwritable directory
+[I 2026-12-01 21:54:41.000 ServerApp] 200 GET /api/status
+"""
+
+
+def test_the_log_check_lets_only_the_kernel_exit_race_through():
+    assert _tracebacks(_KERNEL_EXIT) == []
+    found = _tracebacks(_KERNEL_EXIT + _EXTENSION_ERROR)
+    assert len(found) == 1 and found[0].endswith("Unwritable directory"), found
+    # the same zmq error raised anywhere but the control handler's flush is found
+    elsewhere = _KERNEL_EXIT.replace("in process_control", "in execute_request")
+    assert len(_tracebacks(elsewhere)) == 1
+    other_error = _KERNEL_EXIT.replace("Socket operation on non-socket", "Bad address")
+    assert len(_tracebacks(other_error)) == 1
